@@ -36,8 +36,8 @@ $(BUF): package.json package-lock.json
 
 # Regenerates the committed Python stubs from protos/.
 protos: $(VENV)/.installed
-	rm -rf $(GEN_DIR)
-	$(MAKE) --no-print-directory gen-into OUT=$(GEN_DIR)
+	rm -rf .gen-new && $(MAKE) --no-print-directory gen-into OUT=.gen-new
+	rm -rf $(GEN_DIR) && mv .gen-new $(GEN_DIR)
 
 # Writes messages, .pyi and grpc stubs into $(OUT), with imports rooted at arco_grpc._gen.
 gen-into:

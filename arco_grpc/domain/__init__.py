@@ -1,0 +1,1 @@
+"""The pure domain: commands decided against state into events, with no I/O and no clock."""

@@ -1,0 +1,72 @@
+"""The chunk plan: which partitions chunk k holds, and the run key of each attempt.
+
+Chunks are computed, never stored, until something happens to them. Round 1
+chunk k of a target holds positions ``[k * size, (k + 1) * size)`` of the
+target's ordered selection; backward order counts positions from the end.
+Retry rounds chunk the subset of partitions they retry the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Union
+
+from arco_grpc.domain.backfill import DispatchOrder
+from arco_grpc.partitions.multi_subset import MultiPartitionSubset
+from arco_grpc.partitions.subset import PartitionSubset
+
+Selection = Union[PartitionSubset, MultiPartitionSubset]
+
+RUN_KEY_PREFIX = "rk-"
+_RUN_KEY_DOMAIN = "arco/run-key/v1"
+_SEPARATOR = "\x1f"  # ASCII unit separator: cannot occur in asset keys or ids
+
+
+def chunk_count(partition_count: int, chunk_size: int) -> int:
+    """How many chunks ``partition_count`` partitions make: ceil(count / size)."""
+    if chunk_size < 1:
+        raise ValueError(f"chunk size must be at least 1, got {chunk_size}")
+    return -(-partition_count // chunk_size)
+
+
+def chunk_positions(index: int, chunk_size: int, partition_count: int, order: DispatchOrder) -> tuple[int, int]:
+    """The ascending positions ``[start, stop)`` of chunk ``index`` in the selection.
+
+    Raises:
+        IndexError: there is no chunk ``index``.
+    """
+    if not 0 <= index < chunk_count(partition_count, chunk_size):
+        raise IndexError(f"chunk {index} does not exist: the plan has {chunk_count(partition_count, chunk_size)}")
+    start, stop = index * chunk_size, min((index + 1) * chunk_size, partition_count)
+    if order is DispatchOrder.BACKWARD:
+        return partition_count - stop, partition_count - start
+    return start, stop
+
+
+def chunk_selection(selection: Selection, chunk_size: int, index: int, order: DispatchOrder) -> Selection:
+    """The partitions of chunk ``index`` of ``selection`` (same kind of subset)."""
+    start, stop = chunk_positions(index, chunk_size, selection.count, order)
+    return selection.slice(start, stop)
+
+
+def run_key(backfill_id: str, asset_key: str, round_number: int, chunk_index: int, attempt: int) -> str:
+    """The run key of one attempt at one chunk: a pure function of its five inputs.
+
+    ``"rk-"`` followed by the first 32 hex digits of
+    ``sha256("arco/run-key/v1" US backfill_id US asset_key US round US index US attempt)``
+    where US is the ASCII unit separator (0x1F) and numbers are decimal.
+    The same inputs give the same key on any machine and after any restart;
+    the store refuses a second run with a key it has seen.
+    """
+    text = _SEPARATOR.join((_RUN_KEY_DOMAIN, backfill_id, asset_key, str(round_number), str(chunk_index), str(attempt)))
+    return RUN_KEY_PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRef:
+    """Names one chunk: target asset, round and index."""
+
+    asset_key: str
+    round: int
+    index: int

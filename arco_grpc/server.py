@@ -1,0 +1,153 @@
+"""Assembles the gRPC server: servicers, error mapping, health, reflection, shutdown.
+
+The only module that picks a store backend (from an explicit location) and
+the wall clock; everything below it gets both injected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TextIO
+
+import grpc
+from google.rpc import error_details_pb2  # noqa: F401 - registers google.rpc details for reflection clients
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from arco_grpc._gen.arco.orchestration.v1 import catalog_service_pb2, catalog_service_pb2_grpc
+from arco_grpc.service import CatalogApplication, CatalogServicer, Clock, ErrorMappingInterceptor
+from arco_grpc.store import EventStore, open_store
+
+logger = logging.getLogger(__name__)
+
+CATALOG_SERVICE = catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
+ARCO_SERVICES = (CATALOG_SERVICE,)
+DEFAULT_GRACE_SECONDS = 10.0
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+SERVER_OPTIONS = (
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    # gRPC shares a port between processes by default; a second server on the
+    # same port (and maybe another database) must fail instead.
+    ("grpc.so_reuseport", 0),
+    # Long-lived streams (progress watchers) stay healthy behind proxies: the
+    # server pings idle connections, and accepts client keepalive pings every
+    # 10 s or more, even without calls in flight.
+    ("grpc.keepalive_time_ms", 60_000),
+    ("grpc.keepalive_timeout_ms", 20_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000),
+    ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+)
+
+
+def utc_now() -> datetime:
+    """The wall clock, in UTC: the server's only source of time."""
+    return datetime.now(timezone.utc)
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
+
+
+@dataclass(slots=True)
+class RunningServer:
+    """A started server and what it owns."""
+
+    server: grpc.aio.Server
+    port: int
+    health: health.aio.HealthServicer
+    app: CatalogApplication
+    store: EventStore
+
+    async def stop(self, grace: float | None = DEFAULT_GRACE_SECONDS) -> None:
+        """Reports NOT_SERVING, lets in-flight calls finish within ``grace`` seconds, closes the store."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+        await self.store.close()
+
+
+async def start_server(
+    store: EventStore,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    clock: Clock = utc_now,
+    prepare: Callable[[CatalogApplication], Awaitable[None]] | None = None,
+) -> RunningServer:
+    """Starts serving on ``host:port`` (0 picks a free port) over ``store``.
+
+    ``prepare`` runs against the application before the port opens (the demo
+    catalog uses it). The store is owned by the returned server from then on.
+
+    Raises:
+        OSError: the address cannot be bound.
+    """
+    app = CatalogApplication(store, clock)
+    if prepare is not None:
+        await prepare(app)
+    server = grpc.aio.server(interceptors=[ErrorMappingInterceptor()], options=SERVER_OPTIONS)
+    catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(app), server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (*ARCO_SERVICES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server
+    )
+    address = _address(host, port)
+    try:
+        bound = server.add_insecure_port(address)
+    except RuntimeError as error:
+        raise OSError(f"cannot listen on {address}: {error}") from error
+    await server.start()
+    for name in ("", *ARCO_SERVICES):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return RunningServer(server=server, port=bound, health=health_servicer, app=app, store=store)
+
+
+def _hint(host: str, port: int) -> str:
+    target = _address("127.0.0.1" if host in ("0.0.0.0", "::", "") else host, port)
+    return (
+        "talk to it with: node_modules/.bin/buf curl --protocol grpc --http2-prior-knowledge "
+        f"http://{target} --list-services\n"
+        "  (or: grpcurl -plaintext "
+        f"{target} list; health: grpc.health.v1.Health/Check)"
+    )
+
+
+async def serve(
+    *,
+    host: str,
+    port: int,
+    db: str,
+    demo_catalog: bool = False,
+    grace: float = DEFAULT_GRACE_SECONDS,
+    out: TextIO,
+) -> int:
+    """Serves until SIGTERM or SIGINT, then shuts down gracefully; returns the exit code."""
+    store = await open_store(db)
+    prepare = None
+    if demo_catalog:
+        from arco_grpc.demo import apply_demo_catalog
+
+        prepare = apply_demo_catalog
+    try:
+        running = await start_server(store, host=host, port=port, prepare=prepare)
+    except BaseException:
+        await store.close()
+        raise
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    print(f"listening on {host}:{running.port}", file=out, flush=True)
+    print(_hint(host, running.port), file=out, flush=True)
+    await stopping.wait()
+    logger.info("shutting down: health NOT_SERVING, draining calls for up to %.0f s", grace)
+    await running.stop(grace)
+    logger.info("stopped cleanly")
+    return 0

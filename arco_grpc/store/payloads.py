@@ -1,0 +1,41 @@
+"""The event-payload codec: event type names and their protobuf messages.
+
+The only place in the store that knows protobuf. An event's type is its
+payload message's name, so the log reads as a list of domain facts.
+"""
+
+from __future__ import annotations
+
+from google.protobuf.message import Message
+
+from arco_grpc._gen.arco.orchestration.v1 import events_pb2
+from arco_grpc.store.model import NewEvent
+
+PAYLOAD_TYPES: dict[str, type[Message]] = {
+    "AssetsApplied": events_pb2.AssetsApplied,
+    "DynamicPartitionsAdded": events_pb2.DynamicPartitionsAdded,
+    "DynamicPartitionsDeleted": events_pb2.DynamicPartitionsDeleted,
+}
+
+
+def encode_event(payload: Message) -> NewEvent:
+    """The event carrying ``payload``, typed by its message name.
+
+    Raises:
+        KeyError: the message is not a registered event payload.
+    """
+    name = payload.DESCRIPTOR.name
+    if PAYLOAD_TYPES.get(name) is not type(payload):
+        raise KeyError(f"{name} is not a registered event payload type")
+    return NewEvent(event_type=name, payload=payload.SerializeToString(deterministic=True))
+
+
+def decode_payload(event_type: str, payload: bytes) -> Message:
+    """The payload message of an event.
+
+    Raises:
+        KeyError: ``event_type`` is unknown.
+    """
+    message = PAYLOAD_TYPES[event_type]()
+    message.ParseFromString(payload)
+    return message

@@ -1,0 +1,100 @@
+"""The SQLite schema, as numbered migrations applied once each at open.
+
+The SQL is kept close to what PostgreSQL accepts (types, constraints,
+``ON CONFLICT``), so the PostgreSQL backend can mirror it table for table.
+"""
+
+from __future__ import annotations
+
+import aiosqlite
+
+# Each entry migrates from version N-1 to N; never edit a released entry, add one.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """
+        CREATE TABLE events (
+            sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+            stream_id TEXT NOT NULL,
+            stream_version INTEGER NOT NULL,
+            event_type TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            request_id TEXT,
+            recorded_at_us INTEGER NOT NULL,
+            UNIQUE (stream_id, stream_version)
+        )
+        """,
+        # The event log is append-only: refuse any change to a written row.
+        """
+        CREATE TRIGGER events_are_never_updated BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only: rows are never updated'); END
+        """,
+        """
+        CREATE TRIGGER events_are_never_deleted BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only: rows are never deleted'); END
+        """,
+        """
+        CREATE TABLE requests (
+            request_id TEXT PRIMARY KEY,
+            method TEXT NOT NULL,
+            body_fingerprint TEXT NOT NULL,
+            response BLOB NOT NULL,
+            recorded_at_us INTEGER NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE assets (
+            key TEXT PRIMARY KEY,
+            version INTEGER NOT NULL,
+            definition BLOB NOT NULL,
+            updated_at_us INTEGER NOT NULL
+        )
+        """,
+        # ordinal = sequence of the event that added the key, position = its
+        # place in that event: (ordinal, position) is insertion order, and a
+        # re-added key gets a new, larger ordinal (it moves to the end).
+        """
+        CREATE TABLE dynamic_partitions (
+            name TEXT NOT NULL,
+            partition_key TEXT NOT NULL,
+            ordinal INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            PRIMARY KEY (name, partition_key)
+        )
+        """,
+        "CREATE INDEX dynamic_partitions_by_order ON dynamic_partitions (name, ordinal, position)",
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+async def migrate(connection: aiosqlite.Connection, now_us: int) -> int:
+    """Brings the database to :data:`SCHEMA_VERSION`; returns the version found before.
+
+    Raises:
+        RuntimeError: the database was written by a newer arco-grpc.
+    """
+    await connection.execute("BEGIN IMMEDIATE")
+    try:
+        await connection.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at_us INTEGER NOT NULL)"
+        )
+        async with connection.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version") as cursor:
+            row = await cursor.fetchone()
+        found = int(row[0]) if row else 0
+        if found > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"the database has schema version {found}, newer than this arco-grpc knows ({SCHEMA_VERSION}); "
+                "upgrade arco-grpc"
+            )
+        for version in range(found + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS[version - 1]:
+                await connection.execute(statement)
+            await connection.execute(
+                "INSERT INTO schema_version (version, applied_at_us) VALUES (?, ?)", (version, now_us)
+            )
+        await connection.execute("COMMIT")
+    except BaseException:
+        await connection.execute("ROLLBACK")
+        raise
+    return found

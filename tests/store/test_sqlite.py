@@ -1,0 +1,78 @@
+"""SQLite-specific behaviour: pragmas, the append-only triggers, schema versioning, locations."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from arco_grpc.store import NewEvent, StoreUnavailable, open_store
+from arco_grpc.store.opening import sqlite_path
+from arco_grpc.store.sqlite import SqliteEventStore
+from arco_grpc.store.sqlite._schema import SCHEMA_VERSION
+
+T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+
+async def test_file_database_uses_wal_and_full_sync(tmp_path: Path) -> None:
+    store = await SqliteEventStore.open(str(tmp_path / "a.db"))
+    try:
+        async with store._writer.execute("PRAGMA journal_mode") as cursor:
+            assert (await cursor.fetchone())[0] == "wal"
+        async with store._writer.execute("PRAGMA synchronous") as cursor:
+            assert (await cursor.fetchone())[0] == 2  # FULL
+    finally:
+        await store.close()
+
+
+async def test_events_rows_cannot_be_updated_or_deleted_even_with_raw_sql(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    store = await open_store(str(path))
+    await store.append("s", 0, [NewEvent("Thing", b"p")], request=None, recorded_at=T0)
+    await store.close()
+
+    connection = sqlite3.connect(path)
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            connection.execute("UPDATE events SET payload = x'00'")
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            connection.execute("DELETE FROM events")
+        assert connection.execute("SELECT payload FROM events").fetchall() == [(b"p",)]
+    finally:
+        connection.close()
+
+
+async def test_schema_version_is_recorded_and_a_newer_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    await (await open_store(str(path))).close()
+    connection = sqlite3.connect(path)
+    assert connection.execute("SELECT MAX(version) FROM schema_version").fetchone() == (SCHEMA_VERSION,)
+    connection.execute("INSERT INTO schema_version VALUES (?, 0)", (SCHEMA_VERSION + 1,))
+    connection.commit()
+    connection.close()
+
+    with pytest.raises(RuntimeError, match="newer"):
+        await open_store(str(path))
+
+
+async def test_an_unopenable_path_is_a_store_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreUnavailable, match="cannot open"):
+        await open_store(str(tmp_path / "missing-dir" / "a.db"))
+
+
+@pytest.mark.parametrize(
+    ("location", "path"),
+    [("sqlite:///tmp/x.db", "tmp/x.db"), ("sqlite:////tmp/x.db", "/tmp/x.db"), ("./arco.db", "./arco.db"),
+     (":memory:", ":memory:"), ("sqlite:///:memory:", ":memory:"), ("mysql://h/db", None)],
+)
+def test_locations_name_sqlite_paths(location: str, path: str | None) -> None:
+    assert sqlite_path(location) == path
+
+
+async def test_unsupported_locations_are_refused() -> None:
+    with pytest.raises(ValueError, match="PostgreSQL"):
+        await open_store("postgresql://localhost/arco")
+    with pytest.raises(ValueError, match="unsupported"):
+        await open_store("mysql://localhost/arco")
