@@ -13,7 +13,7 @@ GEN_DIR := arco_grpc/_gen
 
 .PHONY: run test protos check-protos lint-protos pytest bench clean
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed $(BUF)
 	$(VENV)/bin/arco serve --host $(HOST) --port $(PORT) --db $(DB) --demo-catalog
 
 test: check-protos pytest
