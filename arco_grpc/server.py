@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,14 +20,34 @@ from google.rpc import error_details_pb2  # noqa: F401 - registers google.rpc de
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from arco_grpc._gen.arco.orchestration.v1 import catalog_service_pb2, catalog_service_pb2_grpc
-from arco_grpc.service import CatalogApplication, CatalogServicer, Clock, ErrorMappingInterceptor
+from arco_grpc._gen.arco.orchestration.v1 import (
+    backfill_service_pb2,
+    backfill_service_pb2_grpc,
+    catalog_service_pb2,
+    catalog_service_pb2_grpc,
+)
+from arco_grpc.service import (
+    AfterCommit,
+    BackfillApplication,
+    BackfillServicer,
+    CatalogApplication,
+    CatalogServicer,
+    Clock,
+    ErrorMappingInterceptor,
+)
 from arco_grpc.store import EventStore, open_store
 
 logger = logging.getLogger(__name__)
 
 CATALOG_SERVICE = catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
-ARCO_SERVICES = (CATALOG_SERVICE,)
+BACKFILL_SERVICE = backfill_service_pb2.DESCRIPTOR.services_by_name["BackfillService"].full_name
+ARCO_SERVICES = (CATALOG_SERVICE, BACKFILL_SERVICE)
+# Test-only fault injection: a comma-separated list of method names (such as
+# "CreateBackfill"). The server process then exits with status 137 (as if
+# killed) right after such a request's append commits, before it answers, so
+# tests can prove that a client's retry finds the committed answer.
+FAULT_EXIT_AFTER_COMMIT_ENV = "ARCO_FAULT_EXIT_AFTER_COMMIT"
+FAULT_EXIT_STATUS = 137
 DEFAULT_GRACE_SECONDS = 10.0
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 SERVER_OPTIONS = (
@@ -51,6 +72,22 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def fault_hook_from_env(environ: dict[str, str] | None = None) -> AfterCommit | None:
+    """The after-commit hook :data:`FAULT_EXIT_AFTER_COMMIT_ENV` asks for, or None (the normal case)."""
+    value = (os.environ if environ is None else environ).get(FAULT_EXIT_AFTER_COMMIT_ENV, "")
+    methods = {name.strip() for name in value.split(",") if name.strip()}
+    if not methods:
+        return None
+    logger.warning("fault injection on: the process exits after committing %s", ", ".join(sorted(methods)))
+
+    def exit_after_commit(method: str) -> None:
+        if method in methods:
+            logging.shutdown()
+            os._exit(FAULT_EXIT_STATUS)
+
+    return exit_after_commit
+
+
 def _address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
 
@@ -63,6 +100,7 @@ class RunningServer:
     port: int
     health: health.aio.HealthServicer
     app: CatalogApplication
+    backfills: BackfillApplication
     store: EventStore
 
     async def stop(self, grace: float | None = DEFAULT_GRACE_SECONDS) -> None:
@@ -79,11 +117,14 @@ async def start_server(
     port: int = 0,
     clock: Clock = utc_now,
     prepare: Callable[[CatalogApplication], Awaitable[None]] | None = None,
+    after_commit: AfterCommit | None = None,
 ) -> RunningServer:
     """Starts serving on ``host:port`` (0 picks a free port) over ``store``.
 
     ``prepare`` runs against the application before the port opens (the demo
-    catalog uses it). The store is owned by the returned server from then on.
+    catalog uses it). ``after_commit`` is the test-only fault hook (see
+    :func:`fault_hook_from_env`). The store is owned by the returned server
+    from then on.
 
     Raises:
         OSError: the address cannot be bound.
@@ -92,7 +133,9 @@ async def start_server(
     if prepare is not None:
         await prepare(app)
     server = grpc.aio.server(interceptors=[ErrorMappingInterceptor()], options=SERVER_OPTIONS)
+    backfills = BackfillApplication(store, clock, after_commit)
     catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(app), server)
+    backfill_service_pb2_grpc.add_BackfillServiceServicer_to_server(BackfillServicer(backfills), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -106,7 +149,9 @@ async def start_server(
     await server.start()
     for name in ("", *ARCO_SERVICES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return RunningServer(server=server, port=bound, health=health_servicer, app=app, store=store)
+    return RunningServer(
+        server=server, port=bound, health=health_servicer, app=app, backfills=backfills, store=store
+    )
 
 
 def _hint(host: str, port: int) -> str:
@@ -136,7 +181,7 @@ async def serve(
 
         prepare = apply_demo_catalog
     try:
-        running = await start_server(store, host=host, port=port, prepare=prepare)
+        running = await start_server(store, host=host, port=port, prepare=prepare, after_commit=fault_hook_from_env())
     except BaseException:
         await store.close()
         raise

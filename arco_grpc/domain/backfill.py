@@ -55,6 +55,11 @@ class Target:
     selector_fingerprint: str
     partition_count: int
     chunk_size: int
+    # What the selection was resolved against, so the plan never changes:
+    # the asset's definition version, and the stream version of each dynamic
+    # definition it reads keys from, as (name, version) sorted by name.
+    asset_version: int = 0
+    dynamic_versions: tuple[tuple[str, int], ...] = ()
 
     @property
     def chunk_count(self) -> int:

@@ -44,6 +44,21 @@ def chunk_positions(index: int, chunk_size: int, partition_count: int, order: Di
     return start, stop
 
 
+def chunk_dispatch_positions(index: int, chunk_size: int, partition_count: int, order: DispatchOrder) -> tuple[int, int]:
+    """Positions ``[start, stop)`` of chunk ``index`` counted in dispatch order.
+
+    Forward: ascending positions of the selection. Backward: positions counted
+    from the last partition (position 0 is the last one), so the chunk's keys
+    in dispatch order are the selection's keys read backwards from there.
+
+    Raises:
+        IndexError: there is no chunk ``index``.
+    """
+    if not 0 <= index < chunk_count(partition_count, chunk_size):
+        raise IndexError(f"chunk {index} does not exist: the plan has {chunk_count(partition_count, chunk_size)}")
+    return index * chunk_size, min((index + 1) * chunk_size, partition_count)
+
+
 def chunk_selection(selection: Selection, chunk_size: int, index: int, order: DispatchOrder) -> Selection:
     """The partitions of chunk ``index`` of ``selection`` (same kind of subset)."""
     start, stop = chunk_positions(index, chunk_size, selection.count, order)

@@ -8,44 +8,36 @@ concurrent write moved the stream, and caches what is expensive to rebuild
 
 from __future__ import annotations
 
-import asyncio
-import zlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
-
-from google.protobuf.message import Message
 
 from arco_grpc._gen.arco.orchestration.v1 import assets_pb2, catalog_service_pb2 as api, events_pb2
 from arco_grpc.domain.catalog import Asset, VersionedAsset, check_asset_key, decide_apply_assets
-from arco_grpc.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound
+from arco_grpc.errors import FailedPrecondition, InvalidArgument, NotFound
 from arco_grpc.partitions.dynamic import DynamicKeys
 from arco_grpc.partitions.evaluate import PartitionsDefinition, partition_space
+from arco_grpc.partitions.mapping import (
+    PartitionMapping,
+    RequiredButNonexistent,
+    describe_mapping,
+    downstream_partitions,
+    mapping_in_effect,
+    upstream_partitions,
+)
 from arco_grpc.partitions.selection import AnySubset, select
-from arco_grpc.partitions.selector import Selector, normalize_selector, selector_fingerprint
+from arco_grpc.partitions.selector import AllPartitions, Selector, normalize_selector, selector_fingerprint
 from arco_grpc.partitions.space import PartitionSpace
+from arco_grpc.service.appending import Clock, Decision, DecisionRunner, R
 from arco_grpc.service.convert_assets import asset_from_proto, asset_to_proto
 from arco_grpc.service.convert_partitions import dynamic_names
 from arco_grpc.service.idempotency import RequestIdentity
-from arco_grpc.store import AssetRecord, EventStore, NewEvent, RequestIdReused, RequestRecord, WrongExpectedVersion
+from arco_grpc.store import AssetRecord, EventStore, NewEvent
 from arco_grpc.store.payloads import encode_event
 from arco_grpc.store.projections import project_catalog
 
-Clock = Callable[[], datetime]
 CATALOG_STREAM = "catalog"
-# A decision is retried when another write moved its stream in between; more
-# than this many losses in a row means heavy contention: the client retries.
-MAX_ATTEMPTS = 5
 _MAX_CACHED_DEFINITIONS = 4096
-# Decisions on one stream are serialized in-process (a lock stripe per stream),
-# so concurrent requests queue instead of deciding against the same version
-# and retrying; the store's version check still guards other processes.
-_LOCK_STRIPES = 64
-
-R = TypeVar("R", bound=Message)
-# Given the time of the request: (stream version decided against, events, response).
-Decision = Callable[[datetime], Awaitable[tuple[int, list[NewEvent], R]]]
 
 
 def dynamic_stream(name: str) -> str:
@@ -69,6 +61,20 @@ class ResolvedSelection:
         return self.subset.count
 
 
+@dataclass(frozen=True, slots=True)
+class MappedSelection:
+    """A selection of one asset's partitions mapped through a dependency onto another asset's."""
+
+    space: PartitionSpace  # the partitions of the asset mapped onto, at as_of
+    subset: AnySubset  # over ``space``
+    required_but_nonexistent: RequiredButNonexistent  # always empty toward downstream
+    mapping: PartitionMapping  # the mapping in effect
+    inferred: bool  # the dependency declares no mapping: ``mapping`` is the default
+    description: str
+    selected_count: int
+    as_of: datetime
+
+
 class CatalogApplication:
     """Use cases of CatalogService over an event store, with one injectable clock."""
 
@@ -79,7 +85,7 @@ class CatalogApplication:
         self._definitions: dict[str, tuple[int, PartitionsDefinition | None]] = {}
         self._dynamic_keys: dict[str, DynamicKeys] = {}
         self._dynamic_generation: dict[str, int] = {}
-        self._stream_locks = [asyncio.Lock() for _ in range(_LOCK_STRIPES)]
+        self._runner = DecisionRunner(store, clock)
 
     def now(self) -> datetime:
         """The current time, from the injected clock."""
@@ -150,40 +156,7 @@ class CatalogApplication:
     async def _decide_and_append(
         self, identity: RequestIdentity, stream_id: str, decide: Decision[R], response_type: type[R]
     ) -> R:
-        async with self._stream_locks[zlib.crc32(stream_id.encode("utf-8", "surrogatepass")) % _LOCK_STRIPES]:
-            return await self._decide_and_append_locked(identity, stream_id, decide, response_type)
-
-    async def _decide_and_append_locked(
-        self, identity: RequestIdentity, stream_id: str, decide: Decision[R], response_type: type[R]
-    ) -> R:
-        replayed = await self._replayed(identity, response_type)
-        if replayed is not None:
-            return replayed
-        for _ in range(MAX_ATTEMPTS):
-            now = self._clock()
-            version, events, response = await decide(now)
-            record = RequestRecord(
-                identity.request_id, identity.method, identity.body_fingerprint, response.SerializeToString()
-            )
-            try:
-                result = await self._store.append(
-                    stream_id, version, events, request=record, recorded_at=now, project=project_catalog
-                )
-            except WrongExpectedVersion:
-                continue  # another write moved the stream: decide again on fresh state
-            return response_type.FromString(result.response or b"") if result.replayed else response
-        raise Aborted(
-            f"{stream_id!r} changed concurrently {MAX_ATTEMPTS} times while deciding this request; retry it",
-            metadata={"stream_id": stream_id},
-        )
-
-    async def _replayed(self, identity: RequestIdentity, response_type: type[R]) -> R | None:
-        record = await self._store.find_request(identity.request_id)
-        if record is None:
-            return None
-        if (record.method, record.body_fingerprint) != (identity.method, identity.body_fingerprint):
-            raise RequestIdReused(identity.request_id, record.method)
-        return response_type.FromString(record.response)
+        return await self._runner.run(identity, stream_id, decide, response_type, project_catalog)
 
     # -- catalog reads --------------------------------------------------------
 
@@ -258,6 +231,82 @@ class CatalogApplication:
             raise error.under("selector") from None
         return ResolvedSelection(space, subset, canonical, selector_fingerprint(canonical), as_of)
 
+    # -- dependencies ----------------------------------------------------------
+
+    async def map_selection(
+        self,
+        *,
+        downstream_key: str,
+        upstream_key: str,
+        selector: Selector | None,
+        as_of: datetime,
+        toward_upstream: bool,
+    ) -> MappedSelection:
+        """Maps a selection through the dependency of ``downstream_key`` on ``upstream_key``.
+
+        Toward upstream the selection is over the downstream asset and the answer
+        over the upstream one; otherwise the reverse. ``selector`` None means all.
+
+        Raises:
+            InvalidArgument: a malformed key, or a selector that does not fit (paths under "selector").
+            NotFound: an asset does not exist.
+            FailedPrecondition: the downstream asset does not depend on the upstream one, the
+                asset mapped onto is unpartitioned, or the stored mapping cannot be evaluated.
+        """
+        check_asset_key(downstream_key, "downstream_asset_key")
+        check_asset_key(upstream_key, "upstream_asset_key")
+        _, catalog = await self._load_catalog()
+        downstream, upstream = (_asset_in(catalog, key) for key in (downstream_key, upstream_key))
+        dependency = next((d for d in downstream.dependencies if d.asset_key == upstream_key), None)
+        if dependency is None:
+            listed = ", ".join(repr(d.asset_key) for d in downstream.dependencies) or "none"
+            raise FailedPrecondition(
+                f"asset {downstream_key!r} does not depend on {upstream_key!r} (its dependencies: {listed}); "
+                "partitions map only along a declared dependency",
+                reason="NOT_A_DEPENDENCY",
+                metadata={"downstream_asset_key": downstream_key, "upstream_asset_key": upstream_key},
+            )
+        down_space = await self._space_at(downstream.partitions, as_of)
+        up_space = await self._space_at(upstream.partitions, as_of)
+        source_key, source_space, target_key, target_space = (
+            (downstream_key, down_space, upstream_key, up_space)
+            if toward_upstream
+            else (upstream_key, up_space, downstream_key, down_space)
+        )
+        if target_space is None:
+            raise FailedPrecondition(
+                f"asset {target_key!r} is not partitioned, so it has no partitions to map onto; "
+                + (f"every partition of {downstream_key!r} reads all of it" if toward_upstream
+                   else f"it reads {upstream_key!r} as a whole"),
+                metadata={"asset_key": target_key},
+            )
+        chosen = _selected(source_key, source_space, selector)
+        mapping = mapping_in_effect(dependency.mapping, up_space, down_space)
+        try:
+            if toward_upstream:
+                found = upstream_partitions(mapping, chosen, down_space, up_space)
+                subset, missing = found.subset, found.required_but_nonexistent
+            else:
+                subset, missing = downstream_partitions(mapping, chosen, up_space, down_space), RequiredButNonexistent()
+        except InvalidArgument as error:
+            raise FailedPrecondition(
+                f"the partition mapping of {downstream_key!r} on {upstream_key!r} cannot be evaluated: {error.message}",
+                metadata={"downstream_asset_key": downstream_key, "upstream_asset_key": upstream_key},
+            ) from None
+        description = describe_mapping(
+            mapping, inferred=dependency.mapping is None, upstream=upstream.partitions, downstream=downstream.partitions
+        )
+        return MappedSelection(
+            target_space, subset, missing, mapping, dependency.mapping is None, description,
+            1 if chosen is None else chosen.count, as_of,
+        )
+
+    async def _space_at(self, definition: PartitionsDefinition | None, as_of: datetime) -> PartitionSpace | None:
+        if definition is None:
+            return None
+        keys = {name: await self._keys_of(name) for name in dynamic_names(definition)}
+        return partition_space(definition, as_of=as_of, dynamic_keys=keys.__getitem__)
+
     async def _keys_of(self, name: str) -> DynamicKeys:
         cached = self._dynamic_keys.get(name)
         if cached is not None:
@@ -273,6 +322,28 @@ class CatalogApplication:
     def _forget_dynamic_keys(self, name: str) -> None:
         self._dynamic_generation[name] = self._dynamic_generation.get(name, 0) + 1
         self._dynamic_keys.pop(name, None)
+
+
+def _asset_in(catalog: dict[str, VersionedAsset], key: str) -> Asset:
+    entry = catalog.get(key)
+    if entry is None:
+        raise NotFound(f"asset {key!r} does not exist; define it with ApplyAssets", metadata={"asset_key": key})
+    return entry.asset
+
+
+def _selected(asset_key: str, space: PartitionSpace | None, selector: Selector | None) -> AnySubset | None:
+    """The selection over ``space``; None for an unpartitioned asset (selected whole)."""
+    if space is None:
+        if selector is not None and not isinstance(selector, AllPartitions):
+            raise InvalidArgument(
+                f"asset {asset_key!r} is not partitioned, so there is nothing to select; leave selector unset",
+                field="selector",
+            )
+        return None
+    try:
+        return select(space, AllPartitions() if selector is None else selector)
+    except InvalidArgument as error:
+        raise error.under("selector") from None
 
 
 def _stored_asset(record: AssetRecord) -> Asset:

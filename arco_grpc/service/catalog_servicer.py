@@ -6,6 +6,8 @@ Errors are not caught here: the ErrorMappingInterceptor turns them into statuses
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Union
+
 import grpc
 
 from arco_grpc._gen.arco.orchestration.v1 import catalog_service_pb2 as api, catalog_service_pb2_grpc
@@ -15,6 +17,7 @@ from arco_grpc.partitions.selection import subset_keys
 from arco_grpc.partitions.selector import AllPartitions, Selector
 from arco_grpc.service.catalog_app import CatalogApplication
 from arco_grpc.service.convert_assets import asset_from_proto
+from arco_grpc.service.convert_mappings import downstream_response, upstream_response
 from arco_grpc.service.convert_partitions import (
     datetime_from_proto,
     datetime_to_proto,
@@ -36,16 +39,30 @@ SERVICE_NAME = "arco.orchestration.v1.CatalogService"
 MAX_KEYS_PER_CALL = 10_000
 
 
-def _selector_of(request: api.ListPartitionKeysRequest | api.ResolveSelectionRequest) -> Selector:
+# Requests that carry an optional selector and an optional as_of.
+SelectingRequest = Union[
+    api.ListPartitionKeysRequest,
+    api.ResolveSelectionRequest,
+    api.GetUpstreamPartitionsRequest,
+    api.GetDownstreamPartitionsRequest,
+]
+
+
+def _given_selector(request: SelectingRequest) -> Selector | None:
     if not request.HasField("selector"):
-        return AllPartitions()
+        return None
     try:
         return selector_from_proto(request.selector)
     except InvalidArgument as error:
         raise error.under("selector") from None
 
 
-def _as_of(request: api.ListPartitionKeysRequest | api.ResolveSelectionRequest, default: datetime) -> datetime:
+def _selector_of(request: SelectingRequest) -> Selector:
+    given = _given_selector(request)
+    return AllPartitions() if given is None else given
+
+
+def _as_of(request: SelectingRequest, default: datetime) -> datetime:
     return datetime_from_proto(request.as_of, "as_of") if request.HasField("as_of") else default
 
 
@@ -155,3 +172,27 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
             as_of=datetime_to_proto(resolved.as_of),
             partitions_total=resolved.space.count,
         )
+
+    async def GetUpstreamPartitions(  # noqa: N802
+        self, request: api.GetUpstreamPartitionsRequest, context: grpc.aio.ServicerContext
+    ) -> api.GetUpstreamPartitionsResponse:
+        mapped = await self._app.map_selection(
+            downstream_key=request.downstream_asset_key,
+            upstream_key=request.upstream_asset_key,
+            selector=_given_selector(request),
+            as_of=_as_of(request, self._app.now()),
+            toward_upstream=True,
+        )
+        return upstream_response(mapped)
+
+    async def GetDownstreamPartitions(  # noqa: N802
+        self, request: api.GetDownstreamPartitionsRequest, context: grpc.aio.ServicerContext
+    ) -> api.GetDownstreamPartitionsResponse:
+        mapped = await self._app.map_selection(
+            downstream_key=request.downstream_asset_key,
+            upstream_key=request.upstream_asset_key,
+            selector=_given_selector(request),
+            as_of=_as_of(request, self._app.now()),
+            toward_upstream=False,
+        )
+        return downstream_response(mapped)

@@ -112,3 +112,44 @@ def decode_asset_page_token(token: str, field: str = "page_token") -> str:
         raise InvalidArgument(
             "page_token is malformed; pass next_page_token from a previous ListAssets response unchanged", field=field
         ) from None
+
+
+_CURSOR_FORMAT = struct.Struct(">BB3q8s")  # version, listing kind, three positions, scope hash
+_CURSOR_VERSION = 0xC1  # distinct from key-page and asset-page tokens
+CURSOR_CHUNKS = 1
+CURSOR_BACKFILLS = 2
+CURSOR_EVENTS = 3
+_CURSOR_MISMATCH = (
+    "page_token was issued for a different request; repeat the request that returned it with the same "
+    "parameters (only page_size may change), or omit page_token to start over"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CursorToken:
+    """Where a keyset listing continues: up to three integers, bound to a listing kind and its parameters."""
+
+    kind: int
+    position: tuple[int, int, int]
+    scope: bytes
+
+    def encode(self) -> str:
+        """The opaque token text."""
+        return _encode(_CURSOR_FORMAT.pack(_CURSOR_VERSION, self.kind, *self.position, self.scope))
+
+    @classmethod
+    def decode(cls, token: str, kind: int, scope: bytes, field: str = "page_token") -> tuple[int, int, int]:
+        """The position a token continues from, if it was issued for this kind of listing and ``scope``.
+
+        Raises:
+            InvalidArgument: the token is malformed or was issued for other parameters.
+        """
+        raw = _decode(token, field)
+        if len(raw) != _CURSOR_FORMAT.size or raw[0] != _CURSOR_VERSION or raw[1] != kind:
+            raise InvalidArgument(
+                "page_token is malformed; pass next_page_token from a previous response unchanged", field=field
+            )
+        _, _, first, second, third, token_scope = _CURSOR_FORMAT.unpack(raw)
+        if token_scope != scope:
+            raise InvalidArgument(_CURSOR_MISMATCH, field=field)
+        return (first, second, third)

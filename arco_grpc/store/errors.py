@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from arco_grpc.errors import Aborted, ArcoError, InvalidArgument
+from arco_grpc.errors import Aborted, AlreadyExists, ArcoError, InvalidArgument
 
 
 class WrongExpectedVersion(Aborted):
@@ -40,3 +40,16 @@ class StoreUnavailable(ArcoError):
     """The database could not be used (I/O error, locked for too long, closed)."""
 
     default_reason = "STORE_UNAVAILABLE"
+
+
+class DuplicateRunKey(AlreadyExists):
+    """A run was recorded with a run key that already names a run; the whole append is refused."""
+
+    default_reason = "RUN_KEY_EXISTS"
+
+    def __init__(self, run_key: str) -> None:
+        super().__init__(
+            f"a run with key {run_key!r} exists already; run keys are unique, so this attempt was launched before",
+            metadata={"run_key": run_key},
+        )
+        self.run_key = run_key

@@ -104,3 +104,140 @@ class DynamicPartitionsSnapshot:
 
 # Updates projections from events just appended, inside the append's transaction.
 Projector = Callable[["Transaction", list[StoredEvent]], Awaitable[None]]
+
+
+# -- backfills ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillRecord:
+    """A row of the backfills projection: a backfill's current state and counters.
+
+    ``spec`` is the payload of its BackfillCreated event (protobuf bytes), so
+    the row alone is enough to decide the next command. ``asset_keys`` (in
+    target order) and ``tags`` are kept in side tables for the list filters.
+    ``created_sequence`` is the sequence of the BackfillCreated event: it
+    orders backfills by creation even when clocks tie.
+    """
+
+    backfill_id: str
+    state: int
+    state_version: int
+    max_concurrency: int
+    dispatch_order: int
+    title: str
+    creator: str
+    fingerprint: str
+    as_of: datetime
+    created_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None
+    created_sequence: int
+    partitions_total: int
+    chunks_total: int
+    partitions_succeeded: int
+    partitions_failed: int
+    partitions_cancelled: int
+    leased_chunks: int
+    asset_keys: tuple[str, ...]
+    tags: tuple[tuple[str, str], ...]
+    spec: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionRecord:
+    """A row of the state-transition projection: one change of a backfill's state."""
+
+    backfill_id: str
+    state_version: int
+    from_state: int
+    to_state: int
+    reason: str
+    recorded_at: datetime
+    request_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRecord:
+    """A row of the chunks projection: a chunk that has had events.
+
+    Chunks without a row are planned: computed from the backfill's spec.
+    ``target_position`` is the target's place in the backfill (plan order);
+    ``subset`` holds the partitions (PartitionSubset bytes) of retry-round
+    chunks, None for round 1 whose partitions the plan computes.
+    """
+
+    backfill_id: str
+    target_position: int
+    asset_key: str
+    round: int
+    chunk_index: int
+    state: int
+    attempt: int
+    run_key: str
+    partition_count: int
+    subset: bytes | None
+    updated_at: datetime
+
+    @property
+    def position(self) -> tuple[int, int, int]:
+        """The chunk's place in plan order: (target position, round, index)."""
+        return (self.target_position, self.round, self.chunk_index)
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """A row of the runs projection: one attempt at a chunk, under its unique run key."""
+
+    run_key: str
+    backfill_id: str
+    asset_key: str
+    round: int
+    chunk_index: int
+    attempt: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkStateCount:
+    """How many stored chunks of one round are in one state, and how many partitions they hold."""
+
+    round: int
+    state: int
+    chunks: int
+    partitions: int
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillDetails:
+    """A backfill row with its latest transitions (oldest first) and stored-chunk counts, read together."""
+
+    record: BackfillRecord
+    transitions: tuple[TransitionRecord, ...]
+    chunk_counts: tuple[ChunkStateCount, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillFilter:
+    """Which backfills a listing returns: all filters must hold (empty ones hold always)."""
+
+    states: tuple[int, ...] = ()
+    asset_key: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkQuery:
+    """Stored chunks of one backfill at or after ``start`` in plan order, with optional filters.
+
+    ``start`` is (target position, round, index). ``states`` None means every
+    state; ``min_index`` drops chunks with a smaller index.
+    """
+
+    backfill_id: str
+    start: tuple[int, int, int]
+    limit: int
+    target_position: int | None = None
+    round: int | None = None
+    min_index: int = 0
+    states: tuple[int, ...] | None = None

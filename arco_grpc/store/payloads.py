@@ -15,6 +15,14 @@ PAYLOAD_TYPES: dict[str, type[Message]] = {
     "AssetsApplied": events_pb2.AssetsApplied,
     "DynamicPartitionsAdded": events_pb2.DynamicPartitionsAdded,
     "DynamicPartitionsDeleted": events_pb2.DynamicPartitionsDeleted,
+    "BackfillCreated": events_pb2.BackfillCreated,
+    "BackfillStarted": events_pb2.BackfillStarted,
+    "BackfillPaused": events_pb2.BackfillPaused,
+    "BackfillResumed": events_pb2.BackfillResumed,
+    "BackfillCancelRequested": events_pb2.BackfillCancelRequested,
+    "BackfillCancelled": events_pb2.BackfillCancelled,
+    "BackfillCompleted": events_pb2.BackfillCompleted,
+    "BackfillConcurrencyChanged": events_pb2.BackfillConcurrencyChanged,
 }
 
 

@@ -16,12 +16,20 @@ from typing import Protocol
 from arco_grpc.store.model import (
     AppendResult,
     AssetRecord,
+    BackfillDetails,
+    BackfillFilter,
+    BackfillRecord,
     CatalogSnapshot,
+    ChunkQuery,
+    ChunkRecord,
+    ChunkStateCount,
     DynamicPartitionsSnapshot,
     NewEvent,
     Projector,
     RequestRecord,
+    RunRecord,
     StoredEvent,
+    TransitionRecord,
 )
 
 
@@ -29,13 +37,32 @@ class Transaction(Protocol):
     """The projection writes available to a projector inside an append."""
 
     async def put_asset(self, record: AssetRecord) -> None:
-        """Inserts or replaces the asset row with ``record.key``."""
+        """Inserts or replaces the asset row with ``record.key``, and keeps this version in the asset history."""
 
     async def add_dynamic_partitions(self, name: str, keys: Sequence[str], ordinal: int) -> None:
         """Appends ``keys`` (absent ones; present ones stay where they are) after every existing key."""
 
     async def delete_dynamic_partitions(self, name: str, keys: Sequence[str]) -> None:
         """Removes ``keys`` from the definition ``name``; absent keys are ignored."""
+
+    async def get_backfill(self, backfill_id: str) -> BackfillRecord | None:
+        """The backfill row as this transaction sees it (earlier writes of the transaction included)."""
+
+    async def put_backfill(self, record: BackfillRecord) -> None:
+        """Inserts or replaces the backfill row; its targets and tags are written once, on insert."""
+
+    async def add_backfill_transition(self, record: TransitionRecord) -> None:
+        """Records one state change of a backfill."""
+
+    async def put_chunk(self, record: ChunkRecord) -> None:
+        """Inserts or replaces the row of one chunk."""
+
+    async def record_run(self, record: RunRecord) -> None:
+        """Records a run under its run key.
+
+        Raises:
+            DuplicateRunKey: a run with this key exists; the append fails and writes nothing.
+        """
 
 
 class EventStore(Protocol):
@@ -89,6 +116,33 @@ class EventStore(Protocol):
 
     async def dynamic_partitions(self, name: str, stream_id: str) -> DynamicPartitionsSnapshot:
         """The keys of dynamic definition ``name`` in order, with the version of ``stream_id``."""
+
+    async def asset_version(self, key: str, version: int) -> AssetRecord | None:
+        """Asset ``key`` as it was at ``version`` (the history keeps every version)."""
+
+    async def get_backfill(self, backfill_id: str) -> BackfillRecord | None:
+        """One backfill row."""
+
+    async def backfill_details(self, backfill_id: str, transition_limit: int) -> BackfillDetails | None:
+        """One backfill with its last ``transition_limit`` transitions and stored-chunk counts, in one snapshot."""
+
+    async def list_backfills(
+        self, where: BackfillFilter, before_sequence: int | None, limit: int
+    ) -> list[tuple[BackfillRecord, tuple[ChunkStateCount, ...]]]:
+        """Up to ``limit`` backfills matching ``where``, newest first (created_sequence below ``before_sequence``)."""
+
+    async def list_chunks(self, query: ChunkQuery) -> list[ChunkRecord]:
+        """Stored chunks matching ``query``, in plan order."""
+
+    async def get_run(self, run_key: str) -> RunRecord | None:
+        """The run recorded under ``run_key``."""
+
+    async def rebuild_projections(self, project: Projector, batch_size: int = 1000) -> int:
+        """Empties every projection and replays every event through ``project``, in one transaction.
+
+        Returns how many events were replayed. Requests (remembered answers)
+        are not projections and stay as they are.
+        """
 
     async def close(self) -> None:
         """Waits for the write in progress, then closes every connection."""

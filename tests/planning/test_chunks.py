@@ -54,3 +54,18 @@ def test_run_key_is_a_pure_function_of_its_inputs():
     assert key == "rk-" + __import__("hashlib").sha256(
         "\x1f".join(["arco/run-key/v1", "bf-abc", "orders", "1", "5", "1"]).encode()
     ).hexdigest()[:32]
+
+
+def test_dispatch_positions_count_from_the_end_for_backward_order():
+    from arco_grpc.planning.chunks import chunk_dispatch_positions
+
+    assert chunk_dispatch_positions(0, 7, 20, DispatchOrder.FORWARD) == (0, 7)
+    assert chunk_dispatch_positions(2, 7, 20, DispatchOrder.BACKWARD) == (14, 20)
+    selection = PartitionSubset.of_range(100, 120)
+    for order in DispatchOrder:
+        start, stop = chunk_dispatch_positions(1, 7, 20, order)
+        walk = selection.reversed_indices if order is DispatchOrder.BACKWARD else selection.indices
+        chunk = chunk_selection(selection, 7, 1, order)
+        assert sorted(walk(start, stop)) == list(chunk.indices())
+    with pytest.raises(IndexError):
+        chunk_dispatch_positions(3, 7, 20, DispatchOrder.BACKWARD)

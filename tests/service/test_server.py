@@ -22,7 +22,7 @@ from tests.service.conftest import Served, ServerStarter, call_failure, stop
 
 CATALOG_METHODS = {
     "ApplyAssets", "GetAsset", "ListAssets", "AddDynamicPartitions", "DeleteDynamicPartitions",
-    "ListPartitionKeys", "ResolveSelection",
+    "ListPartitionKeys", "ResolveSelection", "GetUpstreamPartitions", "GetDownstreamPartitions",
 }
 
 
@@ -68,6 +68,7 @@ async def test_reflection_lists_the_services_and_describes_every_method(served: 
     services, methods = await asyncio.to_thread(reflect, served.address)
 
     assert services == [
+        "arco.orchestration.v1.BackfillService",
         "arco.orchestration.v1.CatalogService",
         "grpc.health.v1.Health",
         "grpc.reflection.v1alpha.ServerReflection",

@@ -63,6 +63,120 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         "CREATE INDEX dynamic_partitions_by_order ON dynamic_partitions (name, ordinal, position)",
     ),
+    # 2: backfills. Every table here is a projection (rebuilt from events).
+    (
+        # Every version of every asset: a backfill keeps planning with the
+        # definition it was created against. Earlier databases only know the
+        # current versions; that is all a backfill created after the upgrade needs.
+        """
+        CREATE TABLE asset_versions (
+            key TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            definition BLOB NOT NULL,
+            applied_at_us INTEGER NOT NULL,
+            PRIMARY KEY (key, version)
+        )
+        """,
+        "INSERT INTO asset_versions (key, version, definition, applied_at_us) "
+        "SELECT key, version, definition, updated_at_us FROM assets",
+        """
+        CREATE TABLE backfills (
+            backfill_id TEXT PRIMARY KEY,
+            state INTEGER NOT NULL,
+            state_version INTEGER NOT NULL,
+            max_concurrency INTEGER NOT NULL,
+            dispatch_order INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            creator TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            as_of_us INTEGER NOT NULL,
+            created_at_us INTEGER NOT NULL,
+            updated_at_us INTEGER NOT NULL,
+            ended_at_us INTEGER,
+            created_sequence INTEGER NOT NULL UNIQUE,
+            partitions_total INTEGER NOT NULL,
+            chunks_total INTEGER NOT NULL,
+            partitions_succeeded INTEGER NOT NULL,
+            partitions_failed INTEGER NOT NULL,
+            partitions_cancelled INTEGER NOT NULL,
+            leased_chunks INTEGER NOT NULL,
+            spec BLOB NOT NULL
+        )
+        """,
+        "CREATE INDEX backfills_by_state ON backfills (state, created_sequence)",
+        """
+        CREATE TABLE backfill_targets (
+            backfill_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            asset_key TEXT NOT NULL,
+            PRIMARY KEY (backfill_id, position)
+        )
+        """,
+        "CREATE INDEX backfill_targets_by_asset ON backfill_targets (asset_key, backfill_id)",
+        """
+        CREATE TABLE backfill_tags (
+            backfill_id TEXT NOT NULL,
+            tag_key TEXT NOT NULL,
+            tag_value TEXT NOT NULL,
+            PRIMARY KEY (backfill_id, tag_key)
+        )
+        """,
+        "CREATE INDEX backfill_tags_by_tag ON backfill_tags (tag_key, tag_value, backfill_id)",
+        """
+        CREATE TABLE backfill_transitions (
+            backfill_id TEXT NOT NULL,
+            state_version INTEGER NOT NULL,
+            from_state INTEGER NOT NULL,
+            to_state INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            recorded_at_us INTEGER NOT NULL,
+            request_id TEXT,
+            PRIMARY KEY (backfill_id, state_version)
+        )
+        """,
+        # Only chunks that have had events; planned chunks are computed.
+        """
+        CREATE TABLE chunks (
+            backfill_id TEXT NOT NULL,
+            target_position INTEGER NOT NULL,
+            round INTEGER NOT NULL,
+            chunk_index INTEGER NOT NULL,
+            asset_key TEXT NOT NULL,
+            state INTEGER NOT NULL,
+            attempt INTEGER NOT NULL,
+            run_key TEXT NOT NULL,
+            partition_count INTEGER NOT NULL,
+            subset BLOB,
+            updated_at_us INTEGER NOT NULL,
+            PRIMARY KEY (backfill_id, target_position, round, chunk_index)
+        )
+        """,
+        # UNIQUE(run_key) is what makes a second launch of one attempt impossible.
+        """
+        CREATE TABLE runs (
+            run_key TEXT PRIMARY KEY,
+            backfill_id TEXT NOT NULL,
+            asset_key TEXT NOT NULL,
+            round INTEGER NOT NULL,
+            chunk_index INTEGER NOT NULL,
+            attempt INTEGER NOT NULL,
+            created_at_us INTEGER NOT NULL
+        )
+        """,
+    ),
+)
+
+# The derived tables, in the order a rebuild empties and refills them.
+PROJECTION_TABLES = (
+    "assets",
+    "asset_versions",
+    "dynamic_partitions",
+    "backfills",
+    "backfill_targets",
+    "backfill_tags",
+    "backfill_transitions",
+    "chunks",
+    "runs",
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -6,10 +6,10 @@ import asyncio
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -17,17 +17,33 @@ from arco_grpc.store.errors import RequestIdReused, StoreUnavailable, WrongExpec
 from arco_grpc.store.model import (
     AppendResult,
     AssetRecord,
+    BackfillDetails,
+    BackfillFilter,
+    BackfillRecord,
     CatalogSnapshot,
+    ChunkQuery,
+    ChunkRecord,
+    ChunkStateCount,
     DynamicPartitionsSnapshot,
     NewEvent,
     Projector,
     RequestRecord,
+    RunRecord,
     StoredEvent,
     from_microseconds,
     to_microseconds,
 )
-from arco_grpc.store.sqlite._schema import migrate
+from arco_grpc.store.sqlite._backfill_reads import (
+    fetch_backfill,
+    fetch_backfill_details,
+    fetch_backfills,
+    fetch_chunks,
+    fetch_run,
+)
+from arco_grpc.store.sqlite._schema import PROJECTION_TABLES, migrate
 from arco_grpc.store.sqlite._transaction import SqliteTransaction
+
+T = TypeVar("T")
 
 MEMORY = ":memory:"
 _BUSY_TIMEOUT_MS = 10_000
@@ -137,40 +153,15 @@ class SqliteEventStore:
         recorded_at_us = to_microseconds(recorded_at)
         # Shielded: a caller that goes away (client cancel, deadline) must not
         # interrupt a transaction half-way; its retry will find the answer.
+        # A replayed request wrote nothing, so committing it changes nothing.
         return await asyncio.shield(
-            self._append_locked(stream_id, expected_version, list(events), request, recorded_at_us, project)
+            self._write(
+                lambda connection: self._append_in_transaction(
+                    connection, stream_id, expected_version, list(events), request, recorded_at_us, project
+                ),
+                f"the write to stream {stream_id!r}",
+            )
         )
-
-    async def _append_locked(
-        self,
-        stream_id: str,
-        expected_version: int | None,
-        events: list[NewEvent],
-        request: RequestRecord | None,
-        recorded_at_us: int,
-        project: Projector | None,
-    ) -> AppendResult:
-        async with self._write_lock:
-            self._check_open()
-            connection = self._writer
-            try:
-                await connection.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as error:
-                raise StoreUnavailable(f"cannot start a write transaction: {error}") from error
-            try:
-                result = await self._append_in_transaction(
-                    connection, stream_id, expected_version, events, request, recorded_at_us, project
-                )
-                if result.replayed:
-                    await connection.execute("ROLLBACK")
-                else:
-                    await connection.execute("COMMIT")
-                return result
-            except BaseException as error:
-                await self._rollback_quietly()
-                if isinstance(error, sqlite3.Error):
-                    raise StoreUnavailable(f"the write to stream {stream_id!r} failed: {error}") from error
-                raise
 
     async def _append_in_transaction(
         self,
@@ -230,6 +221,45 @@ class SqliteEventStore:
                 (request.request_id, request.method, request.body_fingerprint, request.response, recorded_at_us),
             )
         return AppendResult(events=tuple(stored), response=request.response if request else None, replayed=False)
+
+    async def rebuild_projections(self, project: Projector, batch_size: int = 1000) -> int:
+        """See :meth:`arco_grpc.store.port.EventStore.rebuild_projections`."""
+
+        async def rebuild(connection: aiosqlite.Connection) -> int:
+            for table in PROJECTION_TABLES:
+                await connection.execute(f"DELETE FROM {table}")  # noqa: S608 - names from a constant
+            replayed, after = 0, 0
+            while True:
+                async with connection.execute(
+                    f"SELECT {_EVENT_COLUMNS} FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                    (after, batch_size),
+                ) as cursor:
+                    batch = [_event_from_row(row) for row in await cursor.fetchall()]
+                if not batch:
+                    return replayed
+                await project(SqliteTransaction(connection), batch)
+                replayed += len(batch)
+                after = batch[-1].sequence
+
+        return await asyncio.shield(self._write(rebuild, "rebuilding the projections"))
+
+    async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]], what: str) -> T:
+        """Runs ``work`` on the writer in one ``BEGIN IMMEDIATE ... COMMIT`` transaction."""
+        async with self._write_lock:
+            self._check_open()
+            try:
+                await self._writer.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                raise StoreUnavailable(f"cannot start a write transaction: {error}") from error
+            try:
+                result = await work(self._writer)
+                await self._writer.execute("COMMIT")
+                return result
+            except BaseException as error:
+                await self._rollback_quietly()
+                if isinstance(error, sqlite3.Error):
+                    raise StoreUnavailable(f"{what} failed: {error}") from error
+                raise
 
     async def _rollback_quietly(self) -> None:
         try:
@@ -358,6 +388,41 @@ class SqliteEventStore:
             ) as cursor:
                 rows = await cursor.fetchall()
         return DynamicPartitionsSnapshot(name=name, stream_version=version, keys=tuple(str(row[0]) for row in rows))
+
+    async def asset_version(self, key: str, version: int) -> AssetRecord | None:
+        """See :meth:`arco_grpc.store.port.EventStore.asset_version`."""
+        rows = await self._fetchall(
+            "SELECT key, version, definition, applied_at_us FROM asset_versions WHERE key = ? AND version = ?",
+            (key, version),
+        )
+        return _asset_from_row(rows[0]) if rows else None
+
+    async def get_backfill(self, backfill_id: str) -> BackfillRecord | None:
+        """See :meth:`arco_grpc.store.port.EventStore.get_backfill`."""
+        async with self._snapshot() as connection:
+            return await fetch_backfill(connection, backfill_id)
+
+    async def backfill_details(self, backfill_id: str, transition_limit: int) -> BackfillDetails | None:
+        """See :meth:`arco_grpc.store.port.EventStore.backfill_details`."""
+        async with self._snapshot() as connection:
+            return await fetch_backfill_details(connection, backfill_id, transition_limit)
+
+    async def list_backfills(
+        self, where: BackfillFilter, before_sequence: int | None, limit: int
+    ) -> list[tuple[BackfillRecord, tuple[ChunkStateCount, ...]]]:
+        """See :meth:`arco_grpc.store.port.EventStore.list_backfills`."""
+        async with self._snapshot() as connection:
+            return await fetch_backfills(connection, where, before_sequence, limit)
+
+    async def list_chunks(self, query: ChunkQuery) -> list[ChunkRecord]:
+        """See :meth:`arco_grpc.store.port.EventStore.list_chunks`."""
+        async with self._snapshot() as connection:
+            return await fetch_chunks(connection, query)
+
+    async def get_run(self, run_key: str) -> RunRecord | None:
+        """See :meth:`arco_grpc.store.port.EventStore.get_run`."""
+        async with self._snapshot() as connection:
+            return await fetch_run(connection, run_key)
 
     # -- lifecycle ------------------------------------------------------------
 

@@ -62,20 +62,24 @@ class CreateBackfillResponse(_message.Message):
     def __init__(self, backfill: _Optional[_Union[_backfills_pb2.Backfill, _Mapping]] = ..., plan: _Optional[_Union[BackfillPlan, _Mapping]] = ...) -> None: ...
 
 class BackfillPlan(_message.Message):
-    __slots__ = ("targets", "partition_count", "chunk_count", "first_chunks", "last_chunks", "fingerprint")
+    __slots__ = ("targets", "partition_count", "chunk_count", "first_chunks", "last_chunks", "fingerprint", "backfill_id", "as_of")
     TARGETS_FIELD_NUMBER: _ClassVar[int]
     PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
     CHUNK_COUNT_FIELD_NUMBER: _ClassVar[int]
     FIRST_CHUNKS_FIELD_NUMBER: _ClassVar[int]
     LAST_CHUNKS_FIELD_NUMBER: _ClassVar[int]
     FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
+    BACKFILL_ID_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
     targets: _containers.RepeatedCompositeFieldContainer[_backfills_pb2.BackfillTarget]
     partition_count: int
     chunk_count: int
     first_chunks: _containers.RepeatedCompositeFieldContainer[_backfills_pb2.Chunk]
     last_chunks: _containers.RepeatedCompositeFieldContainer[_backfills_pb2.Chunk]
     fingerprint: str
-    def __init__(self, targets: _Optional[_Iterable[_Union[_backfills_pb2.BackfillTarget, _Mapping]]] = ..., partition_count: _Optional[int] = ..., chunk_count: _Optional[int] = ..., first_chunks: _Optional[_Iterable[_Union[_backfills_pb2.Chunk, _Mapping]]] = ..., last_chunks: _Optional[_Iterable[_Union[_backfills_pb2.Chunk, _Mapping]]] = ..., fingerprint: _Optional[str] = ...) -> None: ...
+    backfill_id: str
+    as_of: _timestamp_pb2.Timestamp
+    def __init__(self, targets: _Optional[_Iterable[_Union[_backfills_pb2.BackfillTarget, _Mapping]]] = ..., partition_count: _Optional[int] = ..., chunk_count: _Optional[int] = ..., first_chunks: _Optional[_Iterable[_Union[_backfills_pb2.Chunk, _Mapping]]] = ..., last_chunks: _Optional[_Iterable[_Union[_backfills_pb2.Chunk, _Mapping]]] = ..., fingerprint: _Optional[str] = ..., backfill_id: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetBackfillRequest(_message.Message):
     __slots__ = ("backfill_id",)
@@ -193,20 +197,22 @@ class UpdateBackfillResponse(_message.Message):
     def __init__(self, backfill: _Optional[_Union[_backfills_pb2.Backfill, _Mapping]] = ...) -> None: ...
 
 class ListChunksRequest(_message.Message):
-    __slots__ = ("backfill_id", "states", "round", "asset_key", "page_size", "page_token")
+    __slots__ = ("backfill_id", "states", "round", "asset_key", "page_size", "page_token", "start_index")
     BACKFILL_ID_FIELD_NUMBER: _ClassVar[int]
     STATES_FIELD_NUMBER: _ClassVar[int]
     ROUND_FIELD_NUMBER: _ClassVar[int]
     ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    START_INDEX_FIELD_NUMBER: _ClassVar[int]
     backfill_id: str
     states: _containers.RepeatedScalarFieldContainer[_backfills_pb2.Chunk.State]
     round: int
     asset_key: str
     page_size: int
     page_token: str
-    def __init__(self, backfill_id: _Optional[str] = ..., states: _Optional[_Iterable[_Union[_backfills_pb2.Chunk.State, str]]] = ..., round: _Optional[int] = ..., asset_key: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    start_index: int
+    def __init__(self, backfill_id: _Optional[str] = ..., states: _Optional[_Iterable[_Union[_backfills_pb2.Chunk.State, str]]] = ..., round: _Optional[int] = ..., asset_key: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., start_index: _Optional[int] = ...) -> None: ...
 
 class ListChunksResponse(_message.Message):
     __slots__ = ("chunks", "next_page_token")

@@ -81,20 +81,31 @@ class Backfill(_message.Message):
     def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[Backfill.State, str]] = ..., state_version: _Optional[int] = ..., targets: _Optional[_Iterable[_Union[BackfillTarget, _Mapping]]] = ..., max_concurrency: _Optional[int] = ..., order: _Optional[_Union[Backfill.Order, str]] = ..., tags: _Optional[_Mapping[str, str]] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., creator: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., progress: _Optional[_Union[BackfillProgress, _Mapping]] = ..., transitions: _Optional[_Iterable[_Union[StateTransition, _Mapping]]] = ..., fingerprint: _Optional[str] = ...) -> None: ...
 
 class BackfillTarget(_message.Message):
-    __slots__ = ("asset_key", "selector", "selector_fingerprint", "partition_count", "chunk_size", "chunk_count")
+    __slots__ = ("asset_key", "selector", "selector_fingerprint", "partition_count", "chunk_size", "chunk_count", "asset_version", "dynamic_partitions_versions")
+    class DynamicPartitionsVersionsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
     SELECTOR_FIELD_NUMBER: _ClassVar[int]
     SELECTOR_FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
     PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
     CHUNK_SIZE_FIELD_NUMBER: _ClassVar[int]
     CHUNK_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ASSET_VERSION_FIELD_NUMBER: _ClassVar[int]
+    DYNAMIC_PARTITIONS_VERSIONS_FIELD_NUMBER: _ClassVar[int]
     asset_key: str
     selector: _partitions_pb2.PartitionSelector
     selector_fingerprint: str
     partition_count: int
     chunk_size: int
     chunk_count: int
-    def __init__(self, asset_key: _Optional[str] = ..., selector: _Optional[_Union[_partitions_pb2.PartitionSelector, _Mapping]] = ..., selector_fingerprint: _Optional[str] = ..., partition_count: _Optional[int] = ..., chunk_size: _Optional[int] = ..., chunk_count: _Optional[int] = ...) -> None: ...
+    asset_version: int
+    dynamic_partitions_versions: _containers.ScalarMap[str, int]
+    def __init__(self, asset_key: _Optional[str] = ..., selector: _Optional[_Union[_partitions_pb2.PartitionSelector, _Mapping]] = ..., selector_fingerprint: _Optional[str] = ..., partition_count: _Optional[int] = ..., chunk_size: _Optional[int] = ..., chunk_count: _Optional[int] = ..., asset_version: _Optional[int] = ..., dynamic_partitions_versions: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class BackfillProgress(_message.Message):
     __slots__ = ("partitions_total", "partitions_succeeded", "partitions_failed", "partitions_running", "partitions_pending", "partitions_cancelled", "chunks_by_state")

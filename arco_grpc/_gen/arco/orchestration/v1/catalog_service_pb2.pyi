@@ -148,3 +148,75 @@ class ResolveSelectionResponse(_message.Message):
     as_of: _timestamp_pb2.Timestamp
     partitions_total: int
     def __init__(self, count: _Optional[int] = ..., first_key: _Optional[str] = ..., last_key: _Optional[str] = ..., canonical_selector: _Optional[_Union[_partitions_pb2.PartitionSelector, _Mapping]] = ..., fingerprint: _Optional[str] = ..., subset: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., partitions_total: _Optional[int] = ...) -> None: ...
+
+class GetUpstreamPartitionsRequest(_message.Message):
+    __slots__ = ("downstream_asset_key", "upstream_asset_key", "selector", "as_of")
+    DOWNSTREAM_ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
+    UPSTREAM_ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
+    SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    downstream_asset_key: str
+    upstream_asset_key: str
+    selector: _partitions_pb2.PartitionSelector
+    as_of: _timestamp_pb2.Timestamp
+    def __init__(self, downstream_asset_key: _Optional[str] = ..., upstream_asset_key: _Optional[str] = ..., selector: _Optional[_Union[_partitions_pb2.PartitionSelector, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetUpstreamPartitionsResponse(_message.Message):
+    __slots__ = ("subset", "count", "first_key", "last_key", "required_but_nonexistent_keys", "required_but_nonexistent_count", "mapping", "mapping_inferred", "mapping_description", "selected_count", "as_of")
+    SUBSET_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    FIRST_KEY_FIELD_NUMBER: _ClassVar[int]
+    LAST_KEY_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_BUT_NONEXISTENT_KEYS_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_BUT_NONEXISTENT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MAPPING_FIELD_NUMBER: _ClassVar[int]
+    MAPPING_INFERRED_FIELD_NUMBER: _ClassVar[int]
+    MAPPING_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SELECTED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    subset: _partitions_pb2.PartitionSubset
+    count: int
+    first_key: str
+    last_key: str
+    required_but_nonexistent_keys: _containers.RepeatedScalarFieldContainer[str]
+    required_but_nonexistent_count: int
+    mapping: _assets_pb2.PartitionMapping
+    mapping_inferred: bool
+    mapping_description: str
+    selected_count: int
+    as_of: _timestamp_pb2.Timestamp
+    def __init__(self, subset: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., count: _Optional[int] = ..., first_key: _Optional[str] = ..., last_key: _Optional[str] = ..., required_but_nonexistent_keys: _Optional[_Iterable[str]] = ..., required_but_nonexistent_count: _Optional[int] = ..., mapping: _Optional[_Union[_assets_pb2.PartitionMapping, _Mapping]] = ..., mapping_inferred: _Optional[bool] = ..., mapping_description: _Optional[str] = ..., selected_count: _Optional[int] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetDownstreamPartitionsRequest(_message.Message):
+    __slots__ = ("upstream_asset_key", "downstream_asset_key", "selector", "as_of")
+    UPSTREAM_ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
+    DOWNSTREAM_ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
+    SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    upstream_asset_key: str
+    downstream_asset_key: str
+    selector: _partitions_pb2.PartitionSelector
+    as_of: _timestamp_pb2.Timestamp
+    def __init__(self, upstream_asset_key: _Optional[str] = ..., downstream_asset_key: _Optional[str] = ..., selector: _Optional[_Union[_partitions_pb2.PartitionSelector, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetDownstreamPartitionsResponse(_message.Message):
+    __slots__ = ("subset", "count", "first_key", "last_key", "mapping", "mapping_inferred", "mapping_description", "selected_count", "as_of")
+    SUBSET_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    FIRST_KEY_FIELD_NUMBER: _ClassVar[int]
+    LAST_KEY_FIELD_NUMBER: _ClassVar[int]
+    MAPPING_FIELD_NUMBER: _ClassVar[int]
+    MAPPING_INFERRED_FIELD_NUMBER: _ClassVar[int]
+    MAPPING_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SELECTED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    subset: _partitions_pb2.PartitionSubset
+    count: int
+    first_key: str
+    last_key: str
+    mapping: _assets_pb2.PartitionMapping
+    mapping_inferred: bool
+    mapping_description: str
+    selected_count: int
+    as_of: _timestamp_pb2.Timestamp
+    def __init__(self, subset: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., count: _Optional[int] = ..., first_key: _Optional[str] = ..., last_key: _Optional[str] = ..., mapping: _Optional[_Union[_assets_pb2.PartitionMapping, _Mapping]] = ..., mapping_inferred: _Optional[bool] = ..., mapping_description: _Optional[str] = ..., selected_count: _Optional[int] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -72,6 +72,16 @@ class CatalogServiceStub:
                 request_serializer=arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.ResolveSelectionRequest.SerializeToString,
                 response_deserializer=arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.ResolveSelectionResponse.FromString,
                 _registered_method=True)
+        self.GetUpstreamPartitions = channel.unary_unary(
+                '/arco.orchestration.v1.CatalogService/GetUpstreamPartitions',
+                request_serializer=arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetUpstreamPartitionsRequest.SerializeToString,
+                response_deserializer=arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetUpstreamPartitionsResponse.FromString,
+                _registered_method=True)
+        self.GetDownstreamPartitions = channel.unary_unary(
+                '/arco.orchestration.v1.CatalogService/GetDownstreamPartitions',
+                request_serializer=arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetDownstreamPartitionsRequest.SerializeToString,
+                response_deserializer=arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetDownstreamPartitionsResponse.FromString,
+                _registered_method=True)
 
 
 class CatalogServiceServicer:
@@ -134,6 +144,31 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetUpstreamPartitions(self, request, context):
+        """Maps a selection of a downstream asset's partitions onto an asset it
+        depends on, through the partition mapping declared on that dependency
+        (or Dagster's default when none is declared): the upstream partitions
+        the selection reads, and the ones it requires that the upstream asset
+        does not have. Nothing is enumerated that ranges can express, so ten
+        years of hourly partitions cost no more than one. NOT_FOUND for an
+        unknown asset; FAILED_PRECONDITION when the downstream asset does not
+        depend on the upstream one, or when the upstream asset is unpartitioned.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDownstreamPartitions(self, request, context):
+        """The reverse of GetUpstreamPartitions: the partitions of a dependent
+        asset that read any partition of a selection of an upstream asset's
+        partitions. Downstream partitions that do not exist at as_of are left
+        out. Same errors, with FAILED_PRECONDITION when the downstream asset is
+        unpartitioned.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CatalogServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -171,6 +206,16 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.ResolveSelection,
                     request_deserializer=arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.ResolveSelectionRequest.FromString,
                     response_serializer=arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.ResolveSelectionResponse.SerializeToString,
+            ),
+            'GetUpstreamPartitions': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUpstreamPartitions,
+                    request_deserializer=arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetUpstreamPartitionsRequest.FromString,
+                    response_serializer=arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetUpstreamPartitionsResponse.SerializeToString,
+            ),
+            'GetDownstreamPartitions': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDownstreamPartitions,
+                    request_deserializer=arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetDownstreamPartitionsRequest.FromString,
+                    response_serializer=arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetDownstreamPartitionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -365,6 +410,60 @@ class CatalogService:
             '/arco.orchestration.v1.CatalogService/ResolveSelection',
             arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.ResolveSelectionRequest.SerializeToString,
             arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.ResolveSelectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUpstreamPartitions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arco.orchestration.v1.CatalogService/GetUpstreamPartitions',
+            arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetUpstreamPartitionsRequest.SerializeToString,
+            arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetUpstreamPartitionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDownstreamPartitions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arco.orchestration.v1.CatalogService/GetDownstreamPartitions',
+            arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetDownstreamPartitionsRequest.SerializeToString,
+            arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetDownstreamPartitionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

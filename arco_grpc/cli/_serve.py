@@ -1,13 +1,11 @@
-"""The ``arco`` command."""
+"""``arco serve``: run the server."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
-import sys
-from collections.abc import Sequence
+from typing import Any, TextIO
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 50051
@@ -24,10 +22,8 @@ def _port(text: str) -> int:
     return port
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every ``arco`` subcommand."""
-    parser = argparse.ArgumentParser(prog="arco", description="A gRPC control plane for partitioned backfills.")
-    commands = parser.add_subparsers(dest="command", required=True)
+def add_serve_command(commands: Any) -> None:
+    """Adds ``serve`` to the subcommands."""
     serve = commands.add_parser("serve", help="run the server", description="Run the arco gRPC server.")
     serve.add_argument("--host", default=os.environ.get("ARCO_HOST", DEFAULT_HOST),
                        help="address to listen on (env ARCO_HOST; default %(default)s)")
@@ -39,28 +35,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo-catalog", action="store_true", help="apply the demo catalog at start (idempotent)")
     serve.add_argument("--grace", type=float, default=10.0,
                        help="seconds in-flight calls get to finish on shutdown (default %(default)s)")
-    return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Runs ``arco`` with ``argv`` (default: the process arguments); returns the exit code."""
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if args.command == "serve":
-        from arco_grpc.server import serve
-        from arco_grpc.store import StoreUnavailable
+def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Serves until SIGTERM or SIGINT; returns the exit code."""
+    from arco_grpc.server import serve
+    from arco_grpc.store import StoreUnavailable
 
-        try:
-            return asyncio.run(
-                serve(host=args.host, port=args.port, db=args.db, demo_catalog=args.demo_catalog, grace=args.grace,
-                      out=sys.stdout)
-            )
-        except (OSError, ValueError, StoreUnavailable) as error:
-            # What a user can fix (a busy port, a bad --db) gets one line, not a traceback.
-            print(f"arco serve: {error}", file=sys.stderr)
-            return 1
-    raise AssertionError(f"unhandled command {args.command!r}")
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        return asyncio.run(
+            serve(host=args.host, port=args.port, db=args.db, demo_catalog=args.demo_catalog, grace=args.grace, out=out)
+        )
+    except (OSError, ValueError, StoreUnavailable) as error:
+        # What a user can fix (a busy port, a bad --db) gets one line, not a traceback.
+        print(f"arco serve: {error}", file=err)
+        return 1

@@ -1,0 +1,1 @@
+"""Pure planning: backfill ids, chunk plans (index -> partitions) and run keys."""

@@ -1,0 +1,221 @@
+"""The backfill application: resolve, decide, append with the projector, answer; and the reads.
+
+No business rule lives here (the lifecycle is ``domain/backfill.py``, the plan
+``planning/``). A backfill's events live in one stream, ``backfill/{id}``;
+decisions load their state from the backfill row (kept in the same
+transaction as the events), never by replaying the stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TypeVar
+
+from google.protobuf.message import Message
+
+from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, backfills_pb2 as bf
+from arco_grpc.domain.backfill import (
+    BackfillCommand,
+    BackfillCreated,
+    BackfillEvent,
+    CreateBackfill,
+    decide,
+)
+from arco_grpc.errors import InvalidArgument, NotFound
+from arco_grpc.planning.backfill_ids import PREVIEW_BACKFILL_ID, backfill_id_for_request
+from arco_grpc.planning.plan import plan_fingerprint
+from arco_grpc.service.appending import AfterCommit, Clock, DecisionRunner
+from arco_grpc.service.backfill_messages import TRANSITION_LIMIT, backfill_to_proto, plan_to_proto
+from arco_grpc.service.backfill_plans import PlanResolver, ResolvedPlan, ResolvedTarget
+from arco_grpc.service.backfill_projection import (
+    Projected,
+    apply_event,
+    backfill_stream,
+    project_backfills,
+    projected_from_record,
+)
+from arco_grpc.service.backfill_requests import CreateRequest
+from arco_grpc.service.chunk_listing import ChunkFilter, Position, get_chunk, list_chunk_page, target_of
+from arco_grpc.service.convert_backfills import created_to_proto, event_to_payload, stored_event_to_proto
+from arco_grpc.service.idempotency import RequestIdentity
+from arco_grpc.store import BackfillFilter, BackfillRecord, EventStore, NewEvent, TransitionRecord
+from arco_grpc.store.payloads import encode_event
+
+
+M = TypeVar("M", bound=Message)
+
+
+def _fold(
+    current: Projected | None, events: Sequence[BackfillEvent], at: datetime, request_id: str
+) -> tuple[Projected, list[NewEvent], list[TransitionRecord]]:
+    """What appending ``events`` will make of ``current``: the state, the encoded events, the transitions."""
+    encoded, transitions = [], []
+    projected = current
+    for event in events:
+        new_event = encode_event(event_to_payload(event))
+        projected, transition = apply_event(
+            projected, event, payload=new_event.payload, sequence=0, at=at, request_id=request_id
+        )
+        encoded.append(new_event)
+        if transition is not None:
+            transitions.append(transition)
+    assert projected is not None
+    return projected, encoded, transitions
+
+
+def _not_found(backfill_id: str) -> NotFound:
+    return NotFound(
+        f"backfill {backfill_id} does not exist", reason="BACKFILL_NOT_FOUND", metadata={"backfill_id": backfill_id}
+    )
+
+
+class BackfillApplication:
+    """Use cases of BackfillService over an event store, with one injectable clock."""
+
+    def __init__(self, store: EventStore, clock: Clock, after_commit: AfterCommit | None = None) -> None:
+        self._store = store
+        self._runner = DecisionRunner(store, clock, after_commit)
+        self._plans = PlanResolver(store)
+
+    def now(self) -> datetime:
+        """The current time, from the injected clock."""
+        return self._runner.now()
+
+    # -- create -----------------------------------------------------------------
+
+    async def _resolve(self, backfill_id: str, request: CreateRequest, as_of: datetime) -> tuple[BackfillCreated, ResolvedPlan]:
+        targets: list[ResolvedTarget] = []
+        for position, wanted in enumerate(request.targets):
+            field = f"targets[{position}]"
+            asset = await self._plans.current_asset(wanted.asset_key, f"{field}.asset_key")
+            try:
+                target, space, selection = await self._plans.resolve_new(
+                    asset, wanted.selector, request.chunk_size, as_of
+                )
+            except InvalidArgument as error:
+                raise error.under(field) from None
+            targets.append(ResolvedTarget(position, target, space, selection))
+        created = BackfillCreated(
+            backfill_id=backfill_id,
+            targets=tuple(t.target for t in targets),
+            max_concurrency=request.max_concurrency,
+            order=request.order,
+            tags=request.tags,
+            title=request.title,
+            description=request.description,
+            creator=request.creator,
+            as_of=as_of,
+            fingerprint=plan_fingerprint([(t.asset_key, t.target.selector_fingerprint) for t in targets]),
+        )
+        return created, ResolvedPlan(backfill_id, request.order, tuple(targets))
+
+    async def create(self, identity: RequestIdentity | None, request: CreateRequest) -> api.CreateBackfillResponse:
+        """Creates and starts a backfill, or (validate_only) returns the plan it would have."""
+        backfill_id = backfill_id_for_request(request.request_id) if request.request_id else PREVIEW_BACKFILL_ID
+        if request.validate_only or identity is None:
+            created, plan = await self._resolve(backfill_id, request, request.as_of or self.now())
+            return api.CreateBackfillResponse(plan=plan_to_proto(created_to_proto(created), plan))
+
+        async def decision(now: datetime) -> tuple[int, list[NewEvent], api.CreateBackfillResponse]:
+            record = await self._store.get_backfill(backfill_id)
+            existing = None if record is None else projected_from_record(record).backfill
+            created, plan = await self._resolve(backfill_id, request, request.as_of or now)
+            events = decide(CreateBackfill(created), existing)
+            projected, encoded, transitions = _fold(None, events, now, request.request_id)
+            response = api.CreateBackfillResponse(
+                backfill=backfill_to_proto(projected.record, transitions, ()),
+                plan=plan_to_proto(created_to_proto(created), plan),
+            )
+            return 0, encoded, response
+
+        return await self._runner.run(
+            identity, backfill_stream(backfill_id), decision, api.CreateBackfillResponse, project_backfills
+        )
+
+    # -- lifecycle --------------------------------------------------------------
+
+    async def change(
+        self, identity: RequestIdentity, backfill_id: str, command: BackfillCommand, response_type: type[M]
+    ) -> M:
+        """Carries out Pause, Resume, Cancel or Update on a backfill; answers with the backfill after it."""
+
+        async def decision(now: datetime) -> tuple[int, list[NewEvent], M]:
+            details = await self._store.backfill_details(backfill_id, TRANSITION_LIMIT)
+            if details is None:
+                raise _not_found(backfill_id)
+            current = projected_from_record(details.record)
+            events = decide(command, current.backfill)
+            projected, encoded, transitions = (current, [], []) if not events else _fold(
+                current, events, now, identity.request_id
+            )
+            backfill = backfill_to_proto(
+                projected.record, [*details.transitions, *transitions], details.chunk_counts
+            )
+            return details.record.state_version, encoded, response_type(backfill=backfill)
+
+        return await self._runner.run(identity, backfill_stream(backfill_id), decision, response_type, project_backfills)
+
+    # -- reads ------------------------------------------------------------------
+
+    async def get(self, backfill_id: str) -> bf.Backfill:
+        """One backfill with its progress and latest transitions.
+
+        Raises:
+            NotFound: no backfill has this id.
+        """
+        details = await self._store.backfill_details(backfill_id, TRANSITION_LIMIT)
+        if details is None:
+            raise _not_found(backfill_id)
+        return backfill_to_proto(details.record, details.transitions, details.chunk_counts)
+
+    async def list(
+        self, where: BackfillFilter, before_sequence: int | None, limit: int
+    ) -> tuple[list[bf.Backfill], int | None]:
+        """Up to ``limit`` backfills, newest first, and the creation sequence to continue before (None at the end)."""
+        rows = await self._store.list_backfills(where, before_sequence, limit + 1)
+        page = [backfill_to_proto(record, (), counts) for record, counts in rows[:limit]]
+        return page, (rows[limit - 1][0].created_sequence if len(rows) > limit else None)
+
+    async def _plan_and_record(self, backfill_id: str) -> tuple[ResolvedPlan, BackfillRecord]:
+        record = await self._store.get_backfill(backfill_id)
+        if record is None:
+            raise _not_found(backfill_id)
+        spec = projected_from_record(record).backfill.spec
+        return await self._plans.plan_of(spec), record
+
+    async def list_chunks(
+        self, backfill_id: str, where_assets: str, where: ChunkFilter, start: Position, page_size: int
+    ) -> tuple[list[bf.Chunk], Position | None]:
+        """One page of chunks in plan order, and the position to continue from.
+
+        Raises:
+            NotFound: no such backfill, or it does not target ``where_assets``.
+        """
+        plan, record = await self._plan_and_record(backfill_id)
+        if where_assets:
+            where = ChunkFilter(where.states, where.round, target_of(plan, where_assets).position, where.min_index)
+        return await list_chunk_page(self._store, plan, record.state, where, start, page_size)
+
+    async def get_chunk(self, backfill_id: str, asset_key: str, round_number: int, index: int) -> bf.Chunk:
+        """One chunk, planned or stored.
+
+        Raises:
+            NotFound: no such backfill, target or chunk.
+        """
+        plan, record = await self._plan_and_record(backfill_id)
+        return await get_chunk(self._store, plan, record.state, asset_key, round_number, index)
+
+    async def list_events(self, backfill_id: str, after_version: int, limit: int) -> tuple[list[api.BackfillEvent], int | None]:
+        """Up to ``limit`` events after ``after_version``, oldest first, and the version to continue after.
+
+        Raises:
+            NotFound: no backfill has this id.
+        """
+        stream = backfill_stream(backfill_id)
+        if await self._store.stream_version(stream) == 0:
+            raise _not_found(backfill_id)
+        stored = await self._store.read_stream(stream, after_version, limit + 1)
+        page = [stored_event_to_proto(backfill_id, event) for event in stored[:limit]]
+        return page, (stored[limit - 1].stream_version if len(stored) > limit else None)
+

@@ -1,0 +1,267 @@
+"""Resolving a backfill's targets into partition spaces and selections, then and ever after.
+
+At creation a target is resolved against the asset's current definition and
+the current keys of the dynamic definitions it reads, at the backfill's
+``as_of``; the versions used are recorded in the target. Every later read
+(chunks, run keys) resolves the target against those same versions at the
+same ``as_of``, so a chunk holds the same partitions for the backfill's whole
+life, whatever happens to the asset or its dynamic keys afterwards.
+
+Resolved plans are cached: a backfill's plan never changes.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from arco_grpc._gen.arco.orchestration.v1 import assets_pb2, events_pb2
+from arco_grpc.domain.backfill import BackfillCreated, DispatchOrder, Target
+from arco_grpc.errors import FailedPrecondition, InvalidArgument, NotFound
+from arco_grpc.partitions.dynamic import DynamicKeys
+from arco_grpc.partitions.evaluate import PartitionsDefinition, partition_space
+from arco_grpc.partitions.selection import AnySubset, select
+from arco_grpc.partitions.selector import Selector, normalize_selector, selector_fingerprint
+from arco_grpc.partitions.space import PartitionSpace
+from arco_grpc.service.catalog_app import dynamic_stream
+from arco_grpc.service.convert_partitions import definition_from_proto, dynamic_names
+from arco_grpc.store import EventStore
+from arco_grpc.store.payloads import decode_payload
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Lru(Generic[K, V]):
+    """A small least-recently-used cache."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._items: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self._capacity:
+            self._items.popitem(last=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AssetPartitioning:
+    """What planning needs of one version of an asset."""
+
+    key: str
+    version: int
+    definition: PartitionsDefinition | None
+    max_partitions_per_chunk: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedTarget:
+    """One target of a backfill with its partitions resolved: ``selection`` is a subset of ``space``."""
+
+    position: int
+    target: Target
+    space: PartitionSpace
+    selection: AnySubset
+
+    @property
+    def asset_key(self) -> str:
+        """The target's asset."""
+        return self.target.asset_key
+
+    @property
+    def chunk_count(self) -> int:
+        """Round-1 chunks of this target."""
+        return self.target.chunk_count
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedPlan:
+    """A backfill's targets, resolved; everything its chunks are computed from."""
+
+    backfill_id: str
+    order: DispatchOrder
+    targets: tuple[ResolvedTarget, ...]
+
+    def target_named(self, asset_key: str) -> ResolvedTarget | None:
+        """The target of ``asset_key``, if the backfill has one."""
+        return next((t for t in self.targets if t.asset_key == asset_key), None)
+
+
+def _partitioning(key: str, version: int, definition: bytes) -> AssetPartitioning:
+    message = assets_pb2.Asset.FromString(definition)
+    partitions = definition_from_proto(message.partitions) if message.HasField("partitions") else None
+    return AssetPartitioning(key, version, partitions, message.chunk_policy.max_partitions_per_chunk or 1)
+
+
+def _fold_dynamic_events(payloads: list[tuple[str, bytes]]) -> DynamicKeys:
+    """The keys after these events, by the projection's rule: new keys go last, deletions drop."""
+    keys: dict[str, None] = {}
+    for event_type, payload in payloads:
+        message = decode_payload(event_type, payload)
+        if isinstance(message, events_pb2.DynamicPartitionsAdded):
+            for key in message.keys:
+                keys.setdefault(key, None)
+        elif isinstance(message, events_pb2.DynamicPartitionsDeleted):
+            for key in message.keys:
+                keys.pop(key, None)
+    return DynamicKeys(tuple(keys))
+
+
+class PlanResolver:
+    """Resolves targets at creation, and the plans of existing backfills (cached)."""
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+        self._assets: _Lru[tuple[str, int], AssetPartitioning] = _Lru(1024)
+        self._dynamic: _Lru[tuple[str, int], DynamicKeys] = _Lru(256)
+        self._plans: _Lru[str, ResolvedPlan] = _Lru(256)
+
+    # -- at creation ------------------------------------------------------------
+
+    async def current_asset(self, asset_key: str, field: str) -> AssetPartitioning:
+        """The asset's current definition.
+
+        Raises:
+            NotFound: no asset has this key.
+        """
+        record = await self._store.get_asset(asset_key)
+        if record is None:
+            raise NotFound(
+                f"asset {asset_key!r} ({field}) does not exist; define it with ApplyAssets first",
+                reason="ASSET_NOT_FOUND",
+                metadata={"asset_key": asset_key, "field": field},
+            )
+        cached = self._assets.get((record.key, record.version))
+        if cached is None:
+            cached = _partitioning(record.key, record.version, record.definition)
+            self._assets.put((record.key, record.version), cached)
+        return cached
+
+    async def resolve_new(
+        self, asset: AssetPartitioning, selector: Selector, chunk_size: int, as_of: datetime
+    ) -> tuple[Target, PartitionSpace, AnySubset]:
+        """Resolves a new target over the current dynamic keys; field paths are relative to the target spec.
+
+        Raises:
+            InvalidArgument: the asset is not partitioned, the selector does not fit, or it selects nothing.
+        """
+        if asset.definition is None:
+            raise InvalidArgument(
+                f"asset {asset.key!r} is not partitioned; backfills run over partitions, so pick a partitioned "
+                "asset (unpartitioned targets are not supported yet)",
+                field="asset_key",
+                reason="ASSET_NOT_PARTITIONED",
+            )
+        versions: dict[str, int] = {}
+        keys: dict[str, DynamicKeys] = {}
+        for name in dynamic_names(asset.definition):
+            snapshot = await self._store.dynamic_partitions(name, dynamic_stream(name))
+            versions[name] = snapshot.stream_version
+            keys[name] = DynamicKeys(snapshot.keys)
+            self._dynamic.put((name, snapshot.stream_version), keys[name])
+        space = partition_space(asset.definition, as_of=as_of, dynamic_keys=keys.__getitem__)
+        try:
+            canonical = normalize_selector(selector)
+            selection = select(space, selector)
+        except InvalidArgument as error:
+            raise error.under("selector") from None
+        if selection.count == 0:
+            raise InvalidArgument(
+                f"the selector selects no partition of asset {asset.key!r} at as_of {as_of.isoformat()} "
+                f"(the asset has {space.count} partitions then); select at least one",
+                field="selector",
+                reason="EMPTY_SELECTION",
+            )
+        target = Target(
+            asset_key=asset.key,
+            selector=canonical,
+            selector_fingerprint=selector_fingerprint(canonical),
+            partition_count=selection.count,
+            chunk_size=chunk_size or asset.max_partitions_per_chunk,
+            asset_version=asset.version,
+            dynamic_versions=tuple(sorted(versions.items())),
+        )
+        return target, space, selection
+
+    # -- ever after -------------------------------------------------------------
+
+    async def plan_of(self, spec: BackfillCreated) -> ResolvedPlan:
+        """The resolved plan of an existing backfill, against the versions it recorded.
+
+        Raises:
+            FailedPrecondition: the recorded versions cannot be found or no longer give the recorded counts.
+        """
+        cached = self._plans.get(spec.backfill_id)
+        if cached is not None:
+            return cached
+        targets = []
+        for position, target in enumerate(spec.targets):
+            space, selection = await self._resolve_pinned(target, spec.as_of)
+            targets.append(ResolvedTarget(position, target, space, selection))
+        plan = ResolvedPlan(spec.backfill_id, spec.order, tuple(targets))
+        self._plans.put(spec.backfill_id, plan)
+        return plan
+
+    async def _resolve_pinned(self, target: Target, as_of: datetime) -> tuple[PartitionSpace, AnySubset]:
+        asset = await self._asset_at(target.asset_key, target.asset_version)
+        if asset.definition is None:
+            raise self._unplannable(target, "its recorded definition has no partitions")
+        versions = dict(target.dynamic_versions)
+        keys = {name: await self._dynamic_keys_at(name, versions.get(name, 0)) for name in dynamic_names(asset.definition)}
+        space = partition_space(asset.definition, as_of=as_of, dynamic_keys=keys.__getitem__)
+        selection = select(space, target.selector)
+        if selection.count != target.partition_count:
+            raise self._unplannable(
+                target, f"it now resolves to {selection.count} partitions instead of {target.partition_count}"
+            )
+        return space, selection
+
+    async def _asset_at(self, key: str, version: int) -> AssetPartitioning:
+        cached = self._assets.get((key, version))
+        if cached is not None:
+            return cached
+        record = await self._store.asset_version(key, version)
+        if record is None:
+            raise FailedPrecondition(
+                f"version {version} of asset {key!r} is not in the asset history; rebuild the projections "
+                "(arco admin rebuild-projections)",
+                reason="ASSET_VERSION_MISSING",
+                metadata={"asset_key": key, "asset_version": str(version)},
+            )
+        partitioning = _partitioning(record.key, record.version, record.definition)
+        self._assets.put((key, version), partitioning)
+        return partitioning
+
+    async def _dynamic_keys_at(self, name: str, version: int) -> DynamicKeys:
+        cached = self._dynamic.get((name, version))
+        if cached is not None:
+            return cached
+        stream = dynamic_stream(name)
+        snapshot = await self._store.dynamic_partitions(name, stream)
+        if snapshot.stream_version == version:
+            keys = DynamicKeys(snapshot.keys)
+        else:
+            # Keys changed since: replay the definition's events up to the recorded version.
+            events = await self._store.read_stream(stream, 0, limit=version)
+            keys = _fold_dynamic_events([(event.event_type, event.payload) for event in events])
+        self._dynamic.put((name, version), keys)
+        return keys
+
+    @staticmethod
+    def _unplannable(target: Target, why: str) -> FailedPrecondition:
+        return FailedPrecondition(
+            f"the plan of target {target.asset_key!r} cannot be recomputed: {why}",
+            reason="PLAN_UNAVAILABLE",
+            metadata={"asset_key": target.asset_key},
+        )
+

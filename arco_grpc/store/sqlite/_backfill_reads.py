@@ -1,0 +1,238 @@
+"""Reads of the backfill projections, on any connection (a reader, or the writer inside an append)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import aiosqlite
+
+from arco_grpc.store.model import (
+    BackfillDetails,
+    BackfillFilter,
+    BackfillRecord,
+    ChunkQuery,
+    ChunkRecord,
+    ChunkStateCount,
+    RunRecord,
+    TransitionRecord,
+    from_microseconds,
+)
+
+_BACKFILL_COLUMNS = (
+    "backfill_id, state, state_version, max_concurrency, dispatch_order, title, creator, fingerprint, as_of_us, "
+    "created_at_us, updated_at_us, ended_at_us, created_sequence, partitions_total, chunks_total, "
+    "partitions_succeeded, partitions_failed, partitions_cancelled, leased_chunks, spec"
+)
+CHUNK_COLUMNS = (
+    "backfill_id, target_position, asset_key, round, chunk_index, state, attempt, run_key, partition_count, "
+    "subset, updated_at_us"
+)
+RUN_COLUMNS = "run_key, backfill_id, asset_key, round, chunk_index, attempt, created_at_us"
+
+
+async def _rows(connection: aiosqlite.Connection, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
+    # One round trip to the driver's thread (execute + fetch + close together).
+    return list(await connection.execute_fetchall(sql, parameters))
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" for _ in range(count))
+
+
+def _record(row: Sequence[Any], asset_keys: tuple[str, ...], tags: tuple[tuple[str, str], ...]) -> BackfillRecord:
+    return BackfillRecord(
+        backfill_id=str(row[0]),
+        state=int(row[1]),
+        state_version=int(row[2]),
+        max_concurrency=int(row[3]),
+        dispatch_order=int(row[4]),
+        title=str(row[5]),
+        creator=str(row[6]),
+        fingerprint=str(row[7]),
+        as_of=from_microseconds(int(row[8])),
+        created_at=from_microseconds(int(row[9])),
+        updated_at=from_microseconds(int(row[10])),
+        ended_at=None if row[11] is None else from_microseconds(int(row[11])),
+        created_sequence=int(row[12]),
+        partitions_total=int(row[13]),
+        chunks_total=int(row[14]),
+        partitions_succeeded=int(row[15]),
+        partitions_failed=int(row[16]),
+        partitions_cancelled=int(row[17]),
+        leased_chunks=int(row[18]),
+        asset_keys=asset_keys,
+        tags=tags,
+        spec=bytes(row[19]),
+    )
+
+
+def chunk_from_row(row: Sequence[Any]) -> ChunkRecord:
+    """A ChunkRecord from a row selected with :data:`CHUNK_COLUMNS`."""
+    return ChunkRecord(
+        backfill_id=str(row[0]),
+        target_position=int(row[1]),
+        asset_key=str(row[2]),
+        round=int(row[3]),
+        chunk_index=int(row[4]),
+        state=int(row[5]),
+        attempt=int(row[6]),
+        run_key=str(row[7]),
+        partition_count=int(row[8]),
+        subset=None if row[9] is None else bytes(row[9]),
+        updated_at=from_microseconds(int(row[10])),
+    )
+
+
+def run_from_row(row: Sequence[Any]) -> RunRecord:
+    """A RunRecord from a row selected with :data:`RUN_COLUMNS`."""
+    return RunRecord(
+        run_key=str(row[0]),
+        backfill_id=str(row[1]),
+        asset_key=str(row[2]),
+        round=int(row[3]),
+        chunk_index=int(row[4]),
+        attempt=int(row[5]),
+        created_at=from_microseconds(int(row[6])),
+    )
+
+
+async def _records(connection: aiosqlite.Connection, rows: list[Any]) -> list[BackfillRecord]:
+    """Backfill records for ``rows``, with their targets and tags (two queries for the lot)."""
+    if not rows:
+        return []
+    ids = [str(row[0]) for row in rows]
+    assets: defaultdict[str, list[str]] = defaultdict(list)
+    for backfill_id, asset_key in await _rows(
+        connection,
+        f"SELECT backfill_id, asset_key FROM backfill_targets WHERE backfill_id IN ({_marks(len(ids))}) "
+        "ORDER BY backfill_id, position",
+        ids,
+    ):
+        assets[str(backfill_id)].append(str(asset_key))
+    tags: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
+    for backfill_id, key, value in await _rows(
+        connection,
+        f"SELECT backfill_id, tag_key, tag_value FROM backfill_tags WHERE backfill_id IN ({_marks(len(ids))}) "
+        "ORDER BY backfill_id, tag_key",
+        ids,
+    ):
+        tags[str(backfill_id)].append((str(key), str(value)))
+    return [_record(row, tuple(assets[str(row[0])]), tuple(tags[str(row[0])])) for row in rows]
+
+
+async def fetch_backfill(connection: aiosqlite.Connection, backfill_id: str) -> BackfillRecord | None:
+    """One backfill row with its targets and tags."""
+    rows = await _rows(connection, f"SELECT {_BACKFILL_COLUMNS} FROM backfills WHERE backfill_id = ?", (backfill_id,))
+    records = await _records(connection, rows)
+    return records[0] if records else None
+
+
+async def _chunk_counts(
+    connection: aiosqlite.Connection, ids: Sequence[str]
+) -> dict[str, tuple[ChunkStateCount, ...]]:
+    counts: defaultdict[str, list[ChunkStateCount]] = defaultdict(list)
+    if ids:
+        for backfill_id, round_number, state, chunks, partitions in await _rows(
+            connection,
+            "SELECT backfill_id, round, state, COUNT(*), COALESCE(SUM(partition_count), 0) FROM chunks "
+            f"WHERE backfill_id IN ({_marks(len(ids))}) GROUP BY backfill_id, round, state "
+            "ORDER BY backfill_id, round, state",
+            list(ids),
+        ):
+            counts[str(backfill_id)].append(ChunkStateCount(int(round_number), int(state), int(chunks), int(partitions)))
+    return {backfill_id: tuple(counts[backfill_id]) for backfill_id in ids}
+
+
+async def fetch_backfill_details(
+    connection: aiosqlite.Connection, backfill_id: str, transition_limit: int
+) -> BackfillDetails | None:
+    """A backfill with its last ``transition_limit`` transitions (oldest first) and stored-chunk counts."""
+    record = await fetch_backfill(connection, backfill_id)
+    if record is None:
+        return None
+    rows = await _rows(
+        connection,
+        "SELECT backfill_id, state_version, from_state, to_state, reason, recorded_at_us, request_id "
+        "FROM backfill_transitions WHERE backfill_id = ? ORDER BY state_version DESC LIMIT ?",
+        (backfill_id, transition_limit),
+    )
+    transitions = tuple(
+        TransitionRecord(
+            backfill_id=str(row[0]),
+            state_version=int(row[1]),
+            from_state=int(row[2]),
+            to_state=int(row[3]),
+            reason=str(row[4]),
+            recorded_at=from_microseconds(int(row[5])),
+            request_id=None if row[6] is None else str(row[6]),
+        )
+        for row in reversed(rows)
+    )
+    counts = await _chunk_counts(connection, [backfill_id])
+    return BackfillDetails(record=record, transitions=transitions, chunk_counts=counts[backfill_id])
+
+
+async def fetch_backfills(
+    connection: aiosqlite.Connection, where: BackfillFilter, before_sequence: int | None, limit: int
+) -> list[tuple[BackfillRecord, tuple[ChunkStateCount, ...]]]:
+    """Backfills matching ``where``, newest first, with their stored-chunk counts."""
+    conditions: list[str] = []
+    parameters: list[Any] = []
+    if before_sequence is not None:
+        conditions.append("b.created_sequence < ?")
+        parameters.append(before_sequence)
+    if where.states:
+        conditions.append(f"b.state IN ({_marks(len(where.states))})")
+        parameters.extend(where.states)
+    if where.asset_key is not None:
+        conditions.append("EXISTS (SELECT 1 FROM backfill_targets t WHERE t.backfill_id = b.backfill_id AND t.asset_key = ?)")
+        parameters.append(where.asset_key)
+    for key, value in where.tags:
+        conditions.append(
+            "EXISTS (SELECT 1 FROM backfill_tags g WHERE g.backfill_id = b.backfill_id "
+            "AND g.tag_key = ? AND g.tag_value = ?)"
+        )
+        parameters.extend((key, value))
+    clause = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    columns = ", ".join(f"b.{name.strip()}" for name in _BACKFILL_COLUMNS.split(","))
+    rows = await _rows(
+        connection,
+        f"SELECT {columns} FROM backfills b {clause} ORDER BY b.created_sequence DESC LIMIT ?",
+        (*parameters, limit),
+    )
+    records = await _records(connection, rows)
+    counts = await _chunk_counts(connection, [record.backfill_id for record in records])
+    return [(record, counts[record.backfill_id]) for record in records]
+
+
+async def fetch_chunks(connection: aiosqlite.Connection, query: ChunkQuery) -> list[ChunkRecord]:
+    """Stored chunks at or after ``query.start`` in plan order, filtered as the query says."""
+    conditions = ["backfill_id = ?", "(target_position, round, chunk_index) >= (?, ?, ?)"]
+    parameters: list[Any] = [query.backfill_id, *query.start]
+    if query.target_position is not None:
+        conditions.append("target_position = ?")
+        parameters.append(query.target_position)
+    if query.round is not None:
+        conditions.append("round = ?")
+        parameters.append(query.round)
+    if query.min_index > 0:
+        conditions.append("chunk_index >= ?")
+        parameters.append(query.min_index)
+    if query.states is not None:
+        conditions.append(f"state IN ({_marks(len(query.states))})")
+        parameters.extend(query.states)
+    rows = await _rows(
+        connection,
+        f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE {' AND '.join(conditions)} "
+        "ORDER BY target_position, round, chunk_index LIMIT ?",
+        (*parameters, query.limit),
+    )
+    return [chunk_from_row(row) for row in rows]
+
+
+async def fetch_run(connection: aiosqlite.Connection, run_key: str) -> RunRecord | None:
+    """The run with ``run_key``."""
+    rows = await _rows(connection, f"SELECT {RUN_COLUMNS} FROM runs WHERE run_key = ?", (run_key,))
+    return run_from_row(rows[0]) if rows else None

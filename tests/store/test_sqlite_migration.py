@@ -1,0 +1,50 @@
+"""An issue-2 database (schema version 1) opens, upgrades to the backfill schema and keeps its data."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from arco_grpc._gen.arco.orchestration.v1 import assets_pb2
+from arco_grpc.store import open_store
+from arco_grpc.store.sqlite._schema import MIGRATIONS, PROJECTION_TABLES, SCHEMA_VERSION
+
+
+def version_one_database(path: Path) -> bytes:
+    """A database as issue 2 left it: schema 1, one event and its asset row. Returns the asset's bytes."""
+    definition = assets_pb2.Asset(key="orders", version=3, description="v3").SerializeToString()
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at_us INTEGER NOT NULL)")
+        for statement in MIGRATIONS[0]:
+            connection.execute(statement)
+        connection.execute("INSERT INTO schema_version VALUES (1, 0)")
+        connection.execute(
+            "INSERT INTO events (stream_id, stream_version, event_type, payload, request_id, recorded_at_us) "
+            "VALUES ('catalog', 1, 'AssetsApplied', x'', 'r-1', 5)"
+        )
+        connection.execute("INSERT INTO assets VALUES ('orders', 3, ?, 5)", (definition,))
+    return definition
+
+
+async def test_a_version_one_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    definition = version_one_database(path)
+    assert SCHEMA_VERSION == 2
+
+    store = await open_store(str(path))
+    try:
+        assert len(await store.read_all()) == 1
+        history = await store.asset_version("orders", 3)
+        assert history is not None and history.definition == definition
+        assert await store.get_backfill("bf-x") is None
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as connection:
+        versions = [row[0] for row in connection.execute("SELECT version FROM schema_version ORDER BY version")]
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert versions == [1, 2]
+    assert set(PROJECTION_TABLES) <= tables
+    # Opening again applies nothing twice.
+    await (await open_store(str(path))).close()
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM schema_version").fetchone() == (2,)

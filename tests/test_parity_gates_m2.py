@@ -1,0 +1,133 @@
+"""Milestone-2 parity gates: properties the backfill lifecycle must keep under concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass, field
+
+import grpc
+
+from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, backfill_service_pb2_grpc
+from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as bf
+from tests.service.backfill_helpers import create, serve_backfills, target
+from tests.service.conftest import ServerStarter, db_path, start  # noqa: F401 - fixtures
+
+S = bf.Backfill
+CLIENTS = 12
+OPERATIONS_PER_CLIENT = 40
+# (state before, event type) -> state after; events absent from a state's row are illegal there.
+LEGAL_MOVES: dict[tuple[int, str], int] = {
+    (S.STATE_UNSPECIFIED, "BackfillCreated"): S.STATE_CREATED,
+    (S.STATE_CREATED, "BackfillStarted"): S.STATE_RUNNING,
+    (S.STATE_RUNNING, "BackfillPaused"): S.STATE_PAUSED,
+    (S.STATE_PAUSED, "BackfillResumed"): S.STATE_RUNNING,
+    (S.STATE_CREATED, "BackfillCancelRequested"): S.STATE_CANCELLING,
+    (S.STATE_RUNNING, "BackfillCancelRequested"): S.STATE_CANCELLING,
+    (S.STATE_PAUSED, "BackfillCancelRequested"): S.STATE_CANCELLING,
+    (S.STATE_CANCELLING, "BackfillCancelled"): S.STATE_CANCELLED,
+}
+Mutation = api.PauseBackfillRequest | api.ResumeBackfillRequest | api.CancelBackfillRequest
+
+
+@dataclass
+class Outcomes:
+    """What the clients saw: every acknowledged request with its first answer, and the refusals."""
+
+    acknowledged: dict[str, tuple[Mutation, bf.Backfill]] = field(default_factory=dict)
+    refused: dict[grpc.StatusCode, int] = field(default_factory=dict)
+
+
+async def client(number: int, address: str, backfill_id: str, outcomes: Outcomes) -> None:
+    rng = random.Random(number)
+    seen_version = 2
+    mine: list[str] = []
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = backfill_service_pb2_grpc.BackfillServiceStub(channel)
+        for n in range(OPERATIONS_PER_CLIENT):
+            if mine and rng.random() < 0.2:
+                request, _ = outcomes.acknowledged[rng.choice(mine)]  # a client retry: replay exactly
+            else:
+                roll = rng.random()
+                # Cancels only near the end, so that most of the race is pause against resume.
+                late = n >= OPERATIONS_PER_CLIENT - 4
+                kind = "Cancel" if late and roll < 0.1 else ("Pause" if roll < 0.5 else "Resume")
+                request = getattr(api, f"{kind}BackfillRequest")(
+                    request_id=f"c{number}-{n}", backfill_id=backfill_id, reason=f"client {number} op {n}",
+                    expected_state_version=seen_version if rng.random() < 0.3 else 0,
+                )
+            method = type(request).__name__.removesuffix("Request")
+            try:
+                response = await getattr(stub, method)(request)
+            except grpc.aio.AioRpcError as error:
+                allowed = {grpc.StatusCode.FAILED_PRECONDITION}
+                if request.expected_state_version:
+                    allowed.add(grpc.StatusCode.ABORTED)
+                assert error.code() in allowed, (request, error.code(), error.details())
+                outcomes.refused[error.code()] = outcomes.refused.get(error.code(), 0) + 1
+                continue
+            first = outcomes.acknowledged.setdefault(request.request_id, (request, response.backfill))
+            assert first == (request, response.backfill), "a replay must return the first answer"
+            mine.append(request.request_id)
+            seen_version = max(seen_version, response.backfill.state_version)
+            await asyncio.sleep(0)  # let the others interleave
+
+
+async def all_events(stub: backfill_service_pb2_grpc.BackfillServiceStub, backfill_id: str) -> list[api.BackfillEvent]:
+    events: list[api.BackfillEvent] = []
+    token = ""
+    while True:
+        page = await stub.ListBackfillEvents(
+            api.ListBackfillEventsRequest(backfill_id=backfill_id, page_size=50, page_token=token)
+        )
+        events.extend(page.events)
+        token = page.next_page_token
+        if not token:
+            return events
+
+
+async def test_parity_m2_backfill_pause_resume_cancel_transitions_are_monotonic(start: ServerStarter) -> None:
+    backfills = await serve_backfills(await start())
+    created = await backfills.stub.CreateBackfill(create("create-1", target("orders")))
+    backfill_id = created.backfill.id
+    outcomes = Outcomes()
+
+    await asyncio.gather(*(
+        client(number, backfills.served.address, backfill_id, outcomes) for number in range(CLIENTS)
+    ))
+
+    events = await all_events(backfills.stub, backfill_id)
+    # state_version strictly increasing, no gaps.
+    assert [e.state_version for e in events] == list(range(1, len(events) + 1))
+    # Every accepted transition is legal; remember the state after each version.
+    state_at = {0: S.STATE_UNSPECIFIED}
+    state = S.STATE_UNSPECIFIED
+    for event in events:
+        if event.type == "BackfillConcurrencyChanged":
+            assert state not in (S.STATE_CANCELLED, S.STATE_COMPLETED)
+        else:
+            assert (state, event.type) in LEGAL_MOVES, f"illegal {event.type} in {S.State.Name(state)}"
+            state = LEGAL_MOVES[(state, event.type)]
+        state_at[event.state_version] = state
+    # The final state is the last event's.
+    final = (await backfills.stub.GetBackfill(api.GetBackfillRequest(backfill_id=backfill_id))).backfill
+    assert (final.state, final.state_version) == (state, events[-1].state_version)
+    # Nothing acknowledged was lost, nothing refused was written.
+    by_request: dict[str, list[api.BackfillEvent]] = {}
+    for event in events:
+        by_request.setdefault(event.request_id, []).append(event)
+    assert set(by_request) <= set(outcomes.acknowledged) | {"create-1"}
+    for request_id, (request, answer) in outcomes.acknowledged.items():
+        written = by_request.get(request_id, [])
+        if written:  # its events are one contiguous batch ending at the answer's version
+            versions = [e.state_version for e in written]
+            assert versions == list(range(versions[0], versions[0] + len(versions)))
+            assert versions[-1] == answer.state_version
+        assert state_at[answer.state_version] == answer.state, request_id
+        if request.expected_state_version:
+            first_version = written[0].state_version - 1 if written else answer.state_version
+            assert first_version == request.expected_state_version
+    # The race really raced: changes were made, refused and replayed.
+    assert len(events) > 20
+    assert outcomes.refused.get(grpc.StatusCode.ABORTED, 0) > 0
+    assert sum(1 for e in events if e.type == "BackfillPaused") > 5
