@@ -295,3 +295,132 @@ class BackfillEventPayload(_message.Message):
     completed: _events_pb2.BackfillCompleted
     concurrency_changed: _events_pb2.BackfillConcurrencyChanged
     def __init__(self, created: _Optional[_Union[_events_pb2.BackfillCreated, _Mapping]] = ..., started: _Optional[_Union[_events_pb2.BackfillStarted, _Mapping]] = ..., paused: _Optional[_Union[_events_pb2.BackfillPaused, _Mapping]] = ..., resumed: _Optional[_Union[_events_pb2.BackfillResumed, _Mapping]] = ..., cancel_requested: _Optional[_Union[_events_pb2.BackfillCancelRequested, _Mapping]] = ..., cancelled: _Optional[_Union[_events_pb2.BackfillCancelled, _Mapping]] = ..., completed: _Optional[_Union[_events_pb2.BackfillCompleted, _Mapping]] = ..., concurrency_changed: _Optional[_Union[_events_pb2.BackfillConcurrencyChanged, _Mapping]] = ...) -> None: ...
+
+class RetryFailedPartitionsRequest(_message.Message):
+    __slots__ = ("request_id", "backfill_id", "expected_state_version", "reason", "include_unattempted")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    BACKFILL_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_STATE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_UNATTEMPTED_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    backfill_id: str
+    expected_state_version: int
+    reason: str
+    include_unattempted: bool
+    def __init__(self, request_id: _Optional[str] = ..., backfill_id: _Optional[str] = ..., expected_state_version: _Optional[int] = ..., reason: _Optional[str] = ..., include_unattempted: _Optional[bool] = ...) -> None: ...
+
+class RetryFailedPartitionsResponse(_message.Message):
+    __slots__ = ("backfill", "round", "retried")
+    BACKFILL_FIELD_NUMBER: _ClassVar[int]
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    RETRIED_FIELD_NUMBER: _ClassVar[int]
+    backfill: _backfills_pb2.Backfill
+    round: int
+    retried: _containers.RepeatedCompositeFieldContainer[RetriedPartitions]
+    def __init__(self, backfill: _Optional[_Union[_backfills_pb2.Backfill, _Mapping]] = ..., round: _Optional[int] = ..., retried: _Optional[_Iterable[_Union[RetriedPartitions, _Mapping]]] = ...) -> None: ...
+
+class RetriedPartitions(_message.Message):
+    __slots__ = ("asset_key", "partitions", "partition_count", "chunk_count")
+    ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
+    PARTITIONS_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_COUNT_FIELD_NUMBER: _ClassVar[int]
+    asset_key: str
+    partitions: _partitions_pb2.PartitionSubset
+    partition_count: int
+    chunk_count: int
+    def __init__(self, asset_key: _Optional[str] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ..., chunk_count: _Optional[int] = ...) -> None: ...
+
+class WatchBackfillRequest(_message.Message):
+    __slots__ = ("backfill_id", "after_sequence", "include_snapshot", "follow")
+    BACKFILL_ID_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    FOLLOW_FIELD_NUMBER: _ClassVar[int]
+    backfill_id: str
+    after_sequence: int
+    include_snapshot: bool
+    follow: bool
+    def __init__(self, backfill_id: _Optional[str] = ..., after_sequence: _Optional[int] = ..., include_snapshot: _Optional[bool] = ..., follow: _Optional[bool] = ...) -> None: ...
+
+class WatchBackfillResponse(_message.Message):
+    __slots__ = ("snapshot", "event", "progress", "heartbeat")
+    SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    snapshot: BackfillSnapshot
+    event: BackfillEvent
+    progress: ChunkProgressUpdate
+    heartbeat: WatchHeartbeat
+    def __init__(self, snapshot: _Optional[_Union[BackfillSnapshot, _Mapping]] = ..., event: _Optional[_Union[BackfillEvent, _Mapping]] = ..., progress: _Optional[_Union[ChunkProgressUpdate, _Mapping]] = ..., heartbeat: _Optional[_Union[WatchHeartbeat, _Mapping]] = ...) -> None: ...
+
+class WatchBackfillsRequest(_message.Message):
+    __slots__ = ("states", "asset_key", "tags", "after_sequence", "include_snapshot")
+    class TagsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    STATES_FIELD_NUMBER: _ClassVar[int]
+    ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    states: _containers.RepeatedScalarFieldContainer[_backfills_pb2.Backfill.State]
+    asset_key: str
+    tags: _containers.ScalarMap[str, str]
+    after_sequence: int
+    include_snapshot: bool
+    def __init__(self, states: _Optional[_Iterable[_Union[_backfills_pb2.Backfill.State, str]]] = ..., asset_key: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., after_sequence: _Optional[int] = ..., include_snapshot: _Optional[bool] = ...) -> None: ...
+
+class WatchBackfillsResponse(_message.Message):
+    __slots__ = ("snapshot", "event", "progress", "heartbeat")
+    SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    snapshot: BackfillSnapshot
+    event: BackfillEvent
+    progress: ChunkProgressUpdate
+    heartbeat: WatchHeartbeat
+    def __init__(self, snapshot: _Optional[_Union[BackfillSnapshot, _Mapping]] = ..., event: _Optional[_Union[BackfillEvent, _Mapping]] = ..., progress: _Optional[_Union[ChunkProgressUpdate, _Mapping]] = ..., heartbeat: _Optional[_Union[WatchHeartbeat, _Mapping]] = ...) -> None: ...
+
+class BackfillSnapshot(_message.Message):
+    __slots__ = ("backfill", "sequence")
+    BACKFILL_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    backfill: _backfills_pb2.Backfill
+    sequence: int
+    def __init__(self, backfill: _Optional[_Union[_backfills_pb2.Backfill, _Mapping]] = ..., sequence: _Optional[int] = ...) -> None: ...
+
+class ChunkProgressUpdate(_message.Message):
+    __slots__ = ("backfill_id", "asset_key", "round", "index", "run_id", "fraction", "message", "time")
+    BACKFILL_ID_FIELD_NUMBER: _ClassVar[int]
+    ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    FRACTION_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    backfill_id: str
+    asset_key: str
+    round: int
+    index: int
+    run_id: str
+    fraction: float
+    message: str
+    time: _timestamp_pb2.Timestamp
+    def __init__(self, backfill_id: _Optional[str] = ..., asset_key: _Optional[str] = ..., round: _Optional[int] = ..., index: _Optional[int] = ..., run_id: _Optional[str] = ..., fraction: _Optional[float] = ..., message: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class WatchHeartbeat(_message.Message):
+    __slots__ = ("time", "sequence")
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    time: _timestamp_pb2.Timestamp
+    sequence: int
+    def __init__(self, time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ...) -> None: ...

@@ -90,6 +90,21 @@ class BackfillServiceStub:
                 request_serializer=arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.ListBackfillEventsRequest.SerializeToString,
                 response_deserializer=arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.ListBackfillEventsResponse.FromString,
                 _registered_method=True)
+        self.RetryFailedPartitions = channel.unary_unary(
+                '/arco.orchestration.v1.BackfillService/RetryFailedPartitions',
+                request_serializer=arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.RetryFailedPartitionsRequest.SerializeToString,
+                response_deserializer=arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.RetryFailedPartitionsResponse.FromString,
+                _registered_method=True)
+        self.WatchBackfill = channel.unary_stream(
+                '/arco.orchestration.v1.BackfillService/WatchBackfill',
+                request_serializer=arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.WatchBackfillRequest.SerializeToString,
+                response_deserializer=arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.WatchBackfillResponse.FromString,
+                _registered_method=True)
+        self.WatchBackfills = channel.unary_stream(
+                '/arco.orchestration.v1.BackfillService/WatchBackfills',
+                request_serializer=arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.WatchBackfillsRequest.SerializeToString,
+                response_deserializer=arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.WatchBackfillsResponse.FromString,
+                _registered_method=True)
 
 
 class BackfillServiceServicer:
@@ -174,6 +189,32 @@ class BackfillServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RetryFailedPartitions(self, request, context):
+        """Opens round r + 1 over exactly the partitions that failed (and, for a
+        cancelled backfill, optionally those never attempted); the backfill goes
+        back to RUNNING. Never widens the backfill's scope.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchBackfill(self, request, context):
+        """Streams one backfill: a snapshot first (if asked), then every event in
+        sequence order, live as they commit, plus progress and heartbeats.
+        Resume with after_sequence set to the last sequence seen: no gap, no
+        duplicate, across disconnects and server restarts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchBackfills(self, request, context):
+        """The same for every backfill matching a filter, for dashboards.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BackfillServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -226,6 +267,21 @@ def add_BackfillServiceServicer_to_server(servicer, server):
                     servicer.ListBackfillEvents,
                     request_deserializer=arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.ListBackfillEventsRequest.FromString,
                     response_serializer=arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.ListBackfillEventsResponse.SerializeToString,
+            ),
+            'RetryFailedPartitions': grpc.unary_unary_rpc_method_handler(
+                    servicer.RetryFailedPartitions,
+                    request_deserializer=arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.RetryFailedPartitionsRequest.FromString,
+                    response_serializer=arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.RetryFailedPartitionsResponse.SerializeToString,
+            ),
+            'WatchBackfill': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchBackfill,
+                    request_deserializer=arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.WatchBackfillRequest.FromString,
+                    response_serializer=arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.WatchBackfillResponse.SerializeToString,
+            ),
+            'WatchBackfills': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchBackfills,
+                    request_deserializer=arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.WatchBackfillsRequest.FromString,
+                    response_serializer=arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.WatchBackfillsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -504,6 +560,87 @@ class BackfillService:
             '/arco.orchestration.v1.BackfillService/ListBackfillEvents',
             arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.ListBackfillEventsRequest.SerializeToString,
             arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.ListBackfillEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RetryFailedPartitions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arco.orchestration.v1.BackfillService/RetryFailedPartitions',
+            arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.RetryFailedPartitionsRequest.SerializeToString,
+            arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.RetryFailedPartitionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchBackfill(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/arco.orchestration.v1.BackfillService/WatchBackfill',
+            arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.WatchBackfillRequest.SerializeToString,
+            arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.WatchBackfillResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchBackfills(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/arco.orchestration.v1.BackfillService/WatchBackfills',
+            arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.WatchBackfillsRequest.SerializeToString,
+            arco_dot_orchestration_dot_v1_dot_backfill__service__pb2.WatchBackfillsResponse.FromString,
             options,
             channel_credentials,
             insecure,
