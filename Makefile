@@ -1,5 +1,6 @@
-# arco-grpc. `make run` serves on 127.0.0.1:50051; `make test` runs everything CI runs.
-# Both set themselves up: a virtual environment in .venv and the buf CLI in node_modules.
+# arco-grpc. `make run` serves on 127.0.0.1:50051; `make test` runs everything CI runs;
+# `make demo` runs a server, two workers and a backfill with a retry, end to end.
+# All three set themselves up: a virtual environment in .venv and the buf CLI in node_modules.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -11,12 +12,15 @@ DB     ?= ./arco.db
 PROTO_FILES := $(wildcard protos/arco/orchestration/v1/*.proto)
 GEN_DIR := arco_grpc/_gen
 
-.PHONY: run test protos check-protos lint-protos pytest bench clean
+.PHONY: run test demo protos check-protos lint-protos pytest bench clean
 
 run: $(VENV)/.installed $(BUF)
 	$(VENV)/bin/arco serve --host $(HOST) --port $(PORT) --db $(DB) --demo-catalog
 
 test: check-protos pytest
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/arco demo
 
 pytest: $(VENV)/.installed
 	$(PY) -m pytest -q
@@ -24,6 +28,7 @@ pytest: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) bench/partitions.py
 	$(PY) bench/backfills.py
+	$(PY) bench/dispatch.py
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

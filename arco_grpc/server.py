@@ -25,6 +25,10 @@ from arco_grpc._gen.arco.orchestration.v1 import (
     backfill_service_pb2_grpc,
     catalog_service_pb2,
     catalog_service_pb2_grpc,
+    run_service_pb2,
+    run_service_pb2_grpc,
+    worker_service_pb2,
+    worker_service_pb2_grpc,
 )
 from arco_grpc.service import (
     AfterCommit,
@@ -35,13 +39,25 @@ from arco_grpc.service import (
     Clock,
     ErrorMappingInterceptor,
 )
+from arco_grpc.service.backfill_plans import PlanResolver
+from arco_grpc.service.dispatch import Dispatcher, RunIds
+from arco_grpc.service.group_commit import GroupCommitter
+from arco_grpc.service.live_backfills import LiveBackfills
+from arco_grpc.service.run_app import RunApplication
+from arco_grpc.service.run_servicer import RunServicer
+from arco_grpc.service.watch_hub import WatchConfig, WatchHub
+from arco_grpc.service.watch_streams import WatchStreams
+from arco_grpc.service.worker_app import WorkerApplication
+from arco_grpc.service.worker_servicer import WorkerServicer
 from arco_grpc.store import EventStore, open_store
 
 logger = logging.getLogger(__name__)
 
 CATALOG_SERVICE = catalog_service_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
 BACKFILL_SERVICE = backfill_service_pb2.DESCRIPTOR.services_by_name["BackfillService"].full_name
-ARCO_SERVICES = (CATALOG_SERVICE, BACKFILL_SERVICE)
+WORKER_SERVICE = worker_service_pb2.DESCRIPTOR.services_by_name["WorkerService"].full_name
+RUN_SERVICE = run_service_pb2.DESCRIPTOR.services_by_name["RunService"].full_name
+ARCO_SERVICES = (CATALOG_SERVICE, BACKFILL_SERVICE, WORKER_SERVICE, RUN_SERVICE)
 # Test-only fault injection: a comma-separated list of method names (such as
 # "CreateBackfill"). The server process then exits with status 137 (as if
 # killed) right after such a request's append commits, before it answers, so
@@ -102,11 +118,23 @@ class RunningServer:
     app: CatalogApplication
     backfills: BackfillApplication
     store: EventStore
+    watch_hub: WatchHub
+    workers: WorkerApplication
+    dispatcher: Dispatcher
+    committer: GroupCommitter
 
     async def stop(self, grace: float | None = DEFAULT_GRACE_SECONDS) -> None:
-        """Reports NOT_SERVING, lets in-flight calls finish within ``grace`` seconds, closes the store."""
+        """Reports NOT_SERVING, lets in-flight calls finish within ``grace`` seconds, closes the store.
+
+        Waiting LeaseChunks calls answer at once (empty); appends decided
+        before the stop are committed before the store closes.
+        """
         await self.health.enter_graceful_shutdown()
+        await self.watch_hub.close()  # watch streams end UNAVAILABLE now (clients resume), not at the grace's end
+        self.dispatcher.stop_waiting()
         await self.server.stop(grace)
+        await self.dispatcher.close()
+        await self.committer.close()
         await self.store.close()
 
 
@@ -118,13 +146,17 @@ async def start_server(
     clock: Clock = utc_now,
     prepare: Callable[[CatalogApplication], Awaitable[None]] | None = None,
     after_commit: AfterCommit | None = None,
+    watch: WatchConfig | None = None,
+    run_ids: RunIds | None = None,
 ) -> RunningServer:
     """Starts serving on ``host:port`` (0 picks a free port) over ``store``.
 
     ``prepare`` runs against the application before the port opens (the demo
     catalog uses it). ``after_commit`` is the test-only fault hook (see
-    :func:`fault_hook_from_env`). The store is owned by the returned server
-    from then on.
+    :func:`fault_hook_from_env`). ``watch`` sets the watch streams' limits
+    (tests shorten them). ``run_ids`` chooses run ids (default: a random prefix and a counter). Live backfills are
+    loaded before the port opens, each lease held getting one ttl of grace
+    from now. The store is owned by the returned server from then on.
 
     Raises:
         OSError: the address cannot be bound.
@@ -133,9 +165,28 @@ async def start_server(
     if prepare is not None:
         await prepare(app)
     server = grpc.aio.server(interceptors=[ErrorMappingInterceptor()], options=SERVER_OPTIONS)
-    backfills = BackfillApplication(store, clock, after_commit)
+    committer = GroupCommitter(store, after_commit)
+    committer.start()
+    live = LiveBackfills(store, PlanResolver(store), committer, clock)
+    dispatcher = Dispatcher(live, run_ids)
+    try:
+        await live.load_live()
+    except BaseException:
+        await committer.close()
+        raise
+    dispatcher.start()
+    backfills = BackfillApplication(
+        store, live, after_commit, work_appeared=dispatcher.notify, lease_expiry=dispatcher.lease_expiry
+    )
     catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(app), server)
-    backfill_service_pb2_grpc.add_BackfillServiceServicer_to_server(BackfillServicer(backfills), server)
+    watch_hub = WatchHub(store, watch)
+    await watch_hub.start()
+    workers = WorkerApplication(live, dispatcher, progress=watch_hub)
+    worker_service_pb2_grpc.add_WorkerServiceServicer_to_server(WorkerServicer(workers), server)
+    run_service_pb2_grpc.add_RunServiceServicer_to_server(RunServicer(RunApplication(store)), server)
+    backfill_service_pb2_grpc.add_BackfillServiceServicer_to_server(
+        BackfillServicer(backfills, WatchStreams(watch_hub, backfills)), server
+    )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -145,12 +196,16 @@ async def start_server(
     try:
         bound = server.add_insecure_port(address)
     except RuntimeError as error:
+        await watch_hub.close()
+        await dispatcher.close()
+        await committer.close()
         raise OSError(f"cannot listen on {address}: {error}") from error
     await server.start()
     for name in ("", *ARCO_SERVICES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return RunningServer(
-        server=server, port=bound, health=health_servicer, app=app, backfills=backfills, store=store
+        server=server, port=bound, health=health_servicer, app=app, backfills=backfills, store=store,
+        watch_hub=watch_hub, workers=workers, dispatcher=dispatcher, committer=committer,
     )
 
 

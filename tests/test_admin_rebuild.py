@@ -1,5 +1,7 @@
-"""`arco admin rebuild-projections`: after a random workload through the real server, the rebuilt tables
-equal the live ones; and the events written by the workload's first half are never changed by its second."""
+"""`arco admin rebuild-projections`: after a random workload through the real server (backfills steered,
+catalog changes, and workers leasing, succeeding, failing, releasing, lapsing and retrying), the rebuilt
+tables equal the live ones; and the events written by the workload's first half are never changed by its
+second."""
 
 from __future__ import annotations
 
@@ -12,11 +14,13 @@ from pathlib import Path
 import grpc
 
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, catalog_service_pb2 as capi
+from arco_grpc._gen.arco.orchestration.v1 import worker_service_pb2 as wapi
 from arco_grpc.cli import main
 from arco_grpc.store.sqlite._schema import PROJECTION_TABLES
-from tests.service.backfill_helpers import Backfills, create, serve_backfills, target
+from tests.service.backfill_helpers import Backfills, create, target
 from tests.service.builders import apply, asset, daily, key_range
-from tests.service.conftest import ServerStarter, db_path, start, stop  # noqa: F401 - fixtures
+from tests.service.conftest import db_path  # noqa: F401 - fixtures
+from tests.service.test_worker_support import FAILED, ManualClock, Workers, start_workers, stop_workers
 
 ASSETS = ("orders", "regions", "grid", "customers/profiles", "minutely")
 
@@ -75,18 +79,78 @@ async def workload(backfills: Backfills, rng: random.Random, prefix: str, steps:
         await backfills.stub.CreateBackfill(create(f"{prefix}-range", target("orders", key_range("2024-09-01", "2024-09-03"))))
 
 
-async def test_rebuilt_projections_equal_the_live_ones(start: ServerStarter, db_path: Path) -> None:  # noqa: F811
+async def worker_steps(w: Workers, rng: random.Random, prefix: str, steps: int) -> None:
+    """Random leases, successes, failures (whole and partial), releases, lapses and retry rounds."""
+    held: list[wapi.LeasedChunk] = []
+    for step in range(steps):
+        roll = rng.random()
+        if roll < 0.3 or not held:
+            held.extend(await w.lease(f"{prefix}-w{step % 3}", rng.randint(1, 4), ttl=rng.choice([5, 30])))
+            continue
+        chunk = held.pop(rng.randrange(len(held)))
+        worker = chunk_worker(chunk)
+        try:
+            if roll < 0.55:
+                await w.complete(worker, chunk, metadata={"step": str(step)})
+            elif roll < 0.7:
+                await w.complete(worker, chunk, FAILED, failed=list(chunk.partition_keys[:1]), error=f"e{step}")
+            elif roll < 0.78:
+                await w.complete(worker, chunk, FAILED, error="all of it")
+            elif roll < 0.85:
+                await w.workers.ReleaseChunks(wapi.ReleaseChunksRequest(worker_id=worker, leases=[chunk.lease]))
+            else:
+                await w.advance(rng.choice([6, 31]))  # lapses what was not heartbeated in time
+        except grpc.aio.AioRpcError as error:
+            # A chunk leased before a lapse, or of a backfill cancelled since: refused as stale.
+            assert error.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND), error.details()
+    for backfill in (await w.backfills.ListBackfills(api.ListBackfillsRequest(page_size=500))).backfills:
+        if backfill.progress.partitions_failed and rng.random() < 0.7:
+            try:
+                await w.backfills.RetryFailedPartitions(api.RetryFailedPartitionsRequest(
+                    request_id=f"{prefix}-retry-{backfill.id}", backfill_id=backfill.id,
+                    include_unattempted=rng.random() < 0.5,
+                ))
+            except grpc.aio.AioRpcError as error:
+                assert error.code() == grpc.StatusCode.FAILED_PRECONDITION, error.details()  # still running
+
+
+def chunk_worker(chunk: wapi.LeasedChunk) -> str:
+    return WORKER_OF[chunk.run_id]
+
+
+WORKER_OF: dict[str, str] = {}
+
+
+async def test_rebuilt_projections_equal_the_live_ones(db_path: Path) -> None:  # noqa: F811
     rng = random.Random(7)
-    backfills = await serve_backfills(await start())
+    w = await start_workers(db_path, ManualClock())
+    original_lease = w.lease
+
+    async def remembering_lease(worker: str, *args: object, **kwargs: object) -> list[wapi.LeasedChunk]:
+        leased = await original_lease(worker, *args, **kwargs)  # type: ignore[arg-type]
+        WORKER_OF.update((chunk.run_id, worker) for chunk in leased)
+        return leased
+
+    w.lease = remembering_lease  # type: ignore[method-assign]
+    backfills = Backfills(w, w.backfills)  # type: ignore[arg-type]
+    await w.catalog.AddDynamicPartitions(
+        capi.AddDynamicPartitionsRequest(request_id="customers-1", name="customers", keys=["acme", "globex"])
+    )
     await workload(backfills, rng, "first", 40)
+    await worker_steps(w, rng, "first", 120)
     first_half = events(db_path)
     await workload(backfills, rng, "second", 40)
-    await stop(backfills.served)
+    await worker_steps(w, rng, "second", 120)
+    await stop_workers(w)
 
     written = events(db_path)
     assert written[: len(first_half)] == first_half  # rows are never updated or deleted
     live = dump(db_path)
     assert len(live["backfills"]) > 5 and len(live["backfill_transitions"]) > 20
+    assert len(live["runs"]) > 40 and len(live["chunks"]) > 20 and live["backfill_rounds"]
+    kinds = {row[3] for row in written}
+    assert {"ChunkLeased", "ChunkSucceeded", "ChunkFailed", "ChunkLeaseExpired", "ChunkReleased",
+            "RetryRoundOpened"} <= kinds
 
     out = io.StringIO()
     code = await asyncio.to_thread(main, ["admin", "rebuild-projections", "--db", str(db_path)], out)

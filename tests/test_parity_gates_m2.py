@@ -131,3 +131,68 @@ async def test_parity_m2_backfill_pause_resume_cancel_transitions_are_monotonic(
     assert len(events) > 20
     assert outcomes.refused.get(grpc.StatusCode.ABORTED, 0) > 0
     assert sum(1 for e in events if e.type == "BackfillPaused") > 5
+
+
+async def test_parity_m2_retry_failed_only_targets_failed_partitions_deterministically(tmp_path) -> None:  # noqa: ANN001
+    """RetryFailedPartitions retries exactly the failed partitions, deterministically.
+
+    "Deterministically" means: a retry round's chunks are a pure function of
+    the failed partitions, the chunk size and the dispatch order, and its run
+    keys a pure function of (backfill id, asset, round, index, attempt). So
+    two backfills over the same selection with the same failures get the same
+    round-2 chunks (index by index, the same keys) and the same run keys up to
+    their backfill id; and one backfill shows the same round-2 chunks and run
+    keys after a server restart. Its history (RetryRoundOpened) records the
+    retried subset, which equals the failed subset.
+    """
+    from arco_grpc.planning.chunks import run_key
+    from tests.service.builders import key_range
+    from tests.service.test_worker_support import ManualClock, no_backoff, start_workers, stop_workers
+
+    failing = ["2024-03-02", "2024-03-03", "2024-03-11", "2024-03-29", "2024-03-30", "2024-03-31"]
+    selection = target("orders", key_range("2024-03-01", "2024-03-31"))
+    w = await start_workers(tmp_path / "arco.db", ManualClock())
+    try:
+        ids = [await w.create(f"twin-{n}", selection, chunk_size=5, retry_policy=no_backoff(max_attempts=1))
+               for n in range(2)]
+        for backfill_id in ids:
+            await w.drain("w1", backfill_id, failing=failing)
+        failed = {}
+        for backfill_id in ids:
+            done = await w.backfill(backfill_id)
+            assert done.state == S.STATE_COMPLETED
+            failed[backfill_id] = [(r.start, r.end) for r in done.outcomes[0].failed.ranges]
+
+        retried = {}
+        for backfill_id in ids:
+            answer = await w.backfills.RetryFailedPartitions(
+                api.RetryFailedPartitionsRequest(request_id=f"retry-{backfill_id}", backfill_id=backfill_id)
+            )
+            retried[backfill_id] = [(r.start, r.end) for r in answer.retried[0].partitions.ranges]
+            history = (await w.events(backfill_id))[-1]
+            assert history.type == "RetryRoundOpened"
+            recorded = history.payload.retry_round_opened.targets[0]
+            assert [(r.start, r.end) for r in recorded.partitions.ranges] == failed[backfill_id]
+        assert retried[ids[0]] == failed[ids[0]] == retried[ids[1]] == failed[ids[1]]  # exactly the failures
+
+        def structure(chunks: list[bf.Chunk], backfill_id: str) -> list[tuple[int, list[str], bool]]:
+            return [
+                (c.index, list(c.partition_keys), c.run_key == run_key(backfill_id, "orders", 2, c.index, 1))
+                for c in chunks
+            ]
+
+        before = {backfill_id: structure(await w.chunks(backfill_id, round=2), backfill_id) for backfill_id in ids}
+        assert before[ids[0]] == before[ids[1]]
+        assert [keys for _, keys, _ in before[ids[0]]] == [failing[:5], failing[5:]]
+        assert all(matches for _, _, matches in before[ids[0]])
+
+        await stop_workers(w)
+        w = await start_workers(w.db, w.clock)
+        after = {backfill_id: structure(await w.chunks(backfill_id, round=2), backfill_id) for backfill_id in ids}
+        assert after == before
+        leased = [c for c in await w.lease("w2", 10) if c.backfill_id == ids[0]]
+        assert [(c.round, c.index, list(c.partition_keys), c.run_key) for c in leased] == [
+            (2, index, keys, run_key(ids[0], "orders", 2, index, 1)) for index, keys, _ in before[ids[0]]
+        ]
+    finally:
+        await stop_workers(w)

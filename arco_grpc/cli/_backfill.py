@@ -1,4 +1,4 @@
-"""``arco backfill create|get|list|pause|resume|cancel|update|chunks|events``: a client of BackfillService.
+"""``arco backfill create|get|list|pause|resume|cancel|update|chunks|events|watch``: a client of BackfillService.
 
 Every verb takes ``--server HOST:PORT`` (env ARCO_SERVER; default
 127.0.0.1:50051) and ``--json``. Mutations send a fresh request id (a UUID)
@@ -23,6 +23,7 @@ from google.protobuf.message import Message
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, backfill_service_pb2_grpc
 from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as bf, partitions_pb2 as pb
 from arco_grpc.cli import _render as render
+from arco_grpc.cli._watch import run_watch
 
 DEFAULT_SERVER = "127.0.0.1:50051"
 RANGE_SEPARATOR = "..."  # Dagster's key-range text: keys may never contain it
@@ -151,6 +152,14 @@ def add_backfill_commands(commands: Any) -> None:
     _paged(events, 100)
     _common(events)
 
+    watch = verbs.add_parser("watch", help="a live progress bar until the backfill ends (resumes after disconnects)",
+                             description="Follows a backfill until it is cancelled or completed: a progress bar "
+                                         "(partitions done, failed, running; rate; ETA), or with --json every "
+                                         "stream message (snapshot, events, progress, heartbeats) as one JSON "
+                                         "line. Reconnects by itself and resumes after the last event received.")
+    watch.add_argument("backfill_id")
+    _common(watch)
+
 
 def _selector(args: argparse.Namespace) -> pb.PartitionSelector:
     if args.range:
@@ -236,6 +245,8 @@ async def _run(server: str, call: Call) -> Message:
 
 def run_backfill(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Runs a backfill verb against the server; returns the exit code (1 when the server refused)."""
+    if args.verb == "watch":
+        return run_watch(args, out, err)
     try:
         call, show = _call(args)
     except ValueError as error:

@@ -4,12 +4,15 @@ and ``evolve(backfill, event) -> backfill``.
 States and transitions::
 
     CREATED -> RUNNING -> PAUSED <-> RUNNING
-    CREATED | RUNNING | PAUSED -> CANCELLING -> CANCELLED
-    RUNNING -> COMPLETED
+    CREATED | RUNNING | PAUSED -> CANCELLING -> CANCELLED   (once no chunk is leased)
+    RUNNING -> COMPLETED                                     (once every chunk of the round is terminal)
+    COMPLETED | CANCELLED -> RUNNING                         (a retry round: RetryRoundOpened)
 
-Every event raises ``version`` (the API's state_version) by exactly one.
-Asking for the state a backfill is already in decides no events; a stale
-``expected_version`` is refused before anything else is looked at.
+Every event raises ``version`` (the API's state_version) by exactly one,
+chunk events included (their effect on the backfill is in
+``backfill_progress``). Asking for the state a backfill is already in decides
+no events; a stale ``expected_version`` is refused before anything else is
+looked at.
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Union
 
+from arco_grpc.domain.backfill_progress import fold_chunk_event, fold_retry_round
+from arco_grpc.domain.chunk_events import CHUNK_EVENT_TYPES, ChunkEvent, RetryRoundOpened
+from arco_grpc.domain.outcomes import Outcomes
+from arco_grpc.domain.retry_policy import RetryPolicy
 from arco_grpc.errors import Aborted, FailedPrecondition, InvalidArgument
 from arco_grpc.partitions.selector import Selector
 
@@ -84,6 +91,7 @@ class BackfillCreated:
     creator: str
     as_of: datetime
     fingerprint: str
+    retry_policy: RetryPolicy = RetryPolicy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +144,7 @@ class BackfillConcurrencyChanged:
     reason: str
 
 
-BackfillEvent = Union[
+LifecycleEvent = Union[
     BackfillCreated,
     BackfillStarted,
     BackfillPaused,
@@ -146,6 +154,8 @@ BackfillEvent = Union[
     BackfillCompleted,
     BackfillConcurrencyChanged,
 ]
+# Everything a backfill's stream holds.
+BackfillEvent = Union[LifecycleEvent, ChunkEvent, RetryRoundOpened]
 
 # ---- commands -----------------------------------------------------------
 
@@ -197,16 +207,29 @@ BackfillCommand = Union[CreateBackfill, PauseBackfill, ResumeBackfill, CancelBac
 
 @dataclass(frozen=True, slots=True)
 class Backfill:
-    """What decisions need to know about a backfill, folded from its events."""
+    """What decisions need to know about a backfill, folded from its events.
+
+    ``round_chunks`` and ``round_finished`` count the chunks of the current
+    round and those of them that are terminal (``round_partitions`` counts its
+    partitions); ``chunks_total`` counts the
+    chunks of every round. ``partitions_running`` is the partitions of the
+    leased chunks' attempts. ``partitions_cancelled`` is set when the backfill
+    is cancelled (and lowered by a retry round that takes some back).
+    """
 
     spec: BackfillCreated
     state: BackfillState
     version: int
     max_concurrency: int
-    partitions_succeeded: int = 0
-    partitions_failed: int = 0
+    outcomes: Outcomes
     partitions_cancelled: int = 0
     leased_chunks: int = 0
+    partitions_running: int = 0
+    round: int = 1
+    round_chunks: int = 0
+    round_finished: int = 0
+    chunks_total: int = 0
+    round_partitions: int = 0
 
     @property
     def backfill_id(self) -> str:
@@ -217,6 +240,40 @@ class Backfill:
     def partitions_total(self) -> int:
         """Partitions selected over every target."""
         return sum(t.partition_count for t in self.spec.targets)
+
+    @property
+    def partitions_succeeded(self) -> int:
+        """Partitions whose latest attempt succeeded."""
+        return self.outcomes.succeeded_count
+
+    @property
+    def partitions_failed(self) -> int:
+        """Partitions that failed for good (not being retried)."""
+        return self.outcomes.failed_count
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """How chunks are retried."""
+        return self.spec.retry_policy
+
+    @property
+    def round_done(self) -> bool:
+        """True when every chunk of the current round is terminal."""
+        return self.round_finished >= self.round_chunks
+
+    def target_position(self, asset_key: str) -> int:
+        """The position of ``asset_key`` among the targets.
+
+        Raises:
+            KeyError: the backfill does not target it.
+        """
+        targets = self.spec.targets
+        if targets[0].asset_key == asset_key:
+            return 0
+        for position, target in enumerate(targets):
+            if target.asset_key == asset_key:
+                return position
+        raise KeyError(f"backfill {self.backfill_id} has no target {asset_key!r}")
 
 
 def decide(command: BackfillCommand, backfill: Backfill | None) -> list[BackfillEvent]:
@@ -233,14 +290,7 @@ def decide(command: BackfillCommand, backfill: Backfill | None) -> list[Backfill
         return [command.created, BackfillStarted()]
     if backfill is None:
         raise FailedPrecondition("the backfill does not exist")
-    expected = command.expected_version
-    if expected is not None and expected != backfill.version:
-        raise Aborted(
-            f"backfill {backfill.backfill_id} is at state_version {backfill.version}, not {expected}: "
-            "read it again and retry if the change still makes sense",
-            reason="STATE_VERSION_MISMATCH",
-            metadata={"state_version": str(backfill.version), "expected_state_version": str(expected)},
-        )
+    check_expected_version(backfill, command.expected_version)
     state = backfill.state
     if isinstance(command, PauseBackfill):
         if state is BackfillState.PAUSED:
@@ -251,7 +301,9 @@ def decide(command: BackfillCommand, backfill: Backfill | None) -> list[Backfill
         if state is BackfillState.RUNNING:
             return []
         _require(backfill, "resume", state is BackfillState.PAUSED)
-        return [BackfillResumed(command.reason)]
+        # Chunks leased before the pause may all have finished meanwhile.
+        resumed = evolve(backfill, BackfillResumed(command.reason))
+        return [BackfillResumed(command.reason), *settle(resumed)]
     if isinstance(command, CancelBackfill):
         if state in (BackfillState.CANCELLING, BackfillState.CANCELLED):
             return []
@@ -272,15 +324,52 @@ def decide(command: BackfillCommand, backfill: Backfill | None) -> list[Backfill
     raise TypeError(f"not a backfill command: {command!r}")
 
 
+def check_expected_version(backfill: Backfill, expected: int | None) -> None:
+    """Raises Aborted when ``expected`` is given and is not the backfill's version."""
+    if expected is not None and expected != backfill.version:
+        raise Aborted(
+            f"backfill {backfill.backfill_id} is at state_version {backfill.version}, not {expected}: "
+            "read it again and retry if the change still makes sense",
+            reason="STATE_VERSION_MISMATCH",
+            metadata={"state_version": str(backfill.version), "expected_state_version": str(expected)},
+        )
+
+
+def settle(backfill: Backfill) -> list[BackfillEvent]:
+    """The lifecycle events chunk events lead to: completion once every chunk of the round is terminal,
+    CANCELLED once a cancelling backfill has no chunk leased."""
+    if backfill.state is BackfillState.RUNNING and backfill.round_done and backfill.leased_chunks == 0:
+        return [BackfillCompleted(backfill.partitions_succeeded, backfill.partitions_failed)]
+    if backfill.state is BackfillState.CANCELLING and backfill.leased_chunks == 0:
+        return [BackfillCancelled(_unfinished_partitions(backfill))]
+    return []
+
+
 def evolve(backfill: Backfill | None, event: BackfillEvent) -> Backfill:
     """``backfill`` after ``event``; version rises by exactly one."""
     if isinstance(event, BackfillCreated):
         if backfill is not None:
             raise ValueError("BackfillCreated on an existing backfill")
-        return Backfill(spec=event, state=BackfillState.CREATED, version=1, max_concurrency=event.max_concurrency)
+        chunks = sum(target.chunk_count for target in event.targets)
+        return Backfill(
+            spec=event,
+            state=BackfillState.CREATED,
+            version=1,
+            max_concurrency=event.max_concurrency,
+            outcomes=Outcomes.none(len(event.targets)),
+            round_chunks=chunks,
+            chunks_total=chunks,
+            round_partitions=sum(target.partition_count for target in event.targets),
+        )
     if backfill is None:
         raise ValueError(f"{type(event).__name__} before BackfillCreated")
+    if isinstance(event, CHUNK_EVENT_TYPES):
+        # The hot path: one copy for the version and the counters together.
+        return fold_chunk_event(backfill, event, backfill.target_position(event.asset_key))  # type: ignore[union-attr]
     bumped = replace(backfill, version=backfill.version + 1)
+    if isinstance(event, RetryRoundOpened):
+        positions = [bumped.target_position(target.asset_key) for target in event.targets]
+        return replace(fold_retry_round(bumped, event, positions), state=BackfillState.RUNNING)
     if isinstance(event, (BackfillStarted, BackfillResumed)):
         return replace(bumped, state=BackfillState.RUNNING)
     if isinstance(event, BackfillPaused):
@@ -290,34 +379,37 @@ def evolve(backfill: Backfill | None, event: BackfillEvent) -> Backfill:
     if isinstance(event, BackfillCancelled):
         return replace(bumped, state=BackfillState.CANCELLED, partitions_cancelled=event.partitions_cancelled)
     if isinstance(event, BackfillCompleted):
-        return replace(
-            bumped,
-            state=BackfillState.COMPLETED,
-            partitions_succeeded=event.partitions_succeeded,
-            partitions_failed=event.partitions_failed,
-        )
+        return replace(bumped, state=BackfillState.COMPLETED)
     if isinstance(event, BackfillConcurrencyChanged):
         return replace(bumped, max_concurrency=event.max_concurrency)
     raise TypeError(f"not a backfill event: {event!r}")
 
 
+_MOVES: dict[type, BackfillState] = {
+    BackfillCreated: BackfillState.CREATED,
+    BackfillStarted: BackfillState.RUNNING,
+    BackfillResumed: BackfillState.RUNNING,
+    BackfillPaused: BackfillState.PAUSED,
+    BackfillCancelRequested: BackfillState.CANCELLING,
+    BackfillCancelled: BackfillState.CANCELLED,
+    BackfillCompleted: BackfillState.COMPLETED,
+    RetryRoundOpened: BackfillState.RUNNING,
+}
+
+
 def state_after(event: BackfillEvent, before: BackfillState | None) -> BackfillState | None:
     """The lifecycle state ``event`` moves to, or None when it changes no state."""
-    moves: dict[type, BackfillState] = {
-        BackfillCreated: BackfillState.CREATED,
-        BackfillStarted: BackfillState.RUNNING,
-        BackfillResumed: BackfillState.RUNNING,
-        BackfillPaused: BackfillState.PAUSED,
-        BackfillCancelRequested: BackfillState.CANCELLING,
-        BackfillCancelled: BackfillState.CANCELLED,
-        BackfillCompleted: BackfillState.COMPLETED,
-    }
-    after = moves.get(type(event))
+    after = _MOVES.get(type(event))
     return None if after is None or after == before else after
 
 
 def _unfinished_partitions(backfill: Backfill) -> int:
-    return backfill.partitions_total - backfill.partitions_succeeded - backfill.partitions_failed
+    return (
+        backfill.partitions_total
+        - backfill.partitions_succeeded
+        - backfill.partitions_failed
+        - backfill.partitions_running
+    )
 
 
 def _require(backfill: Backfill, verb: str, allowed: bool) -> None:

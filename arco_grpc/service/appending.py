@@ -20,6 +20,7 @@ from google.protobuf.message import Message
 
 from arco_grpc.errors import Aborted
 from arco_grpc.service.idempotency import RequestIdentity
+from arco_grpc.service.watch_hub import announce_committed
 from arco_grpc.store import EventStore, NewEvent, Projector, RequestIdReused, RequestRecord, WrongExpectedVersion
 
 R = TypeVar("R", bound=Message)
@@ -89,6 +90,7 @@ class DecisionRunner:
                     continue  # another process moved the stream: decide again on fresh state
                 if result.replayed:
                     return response_type.FromString(result.response or b"")
+                announce_committed(self._store, result.events)
                 if self._after_commit is not None:
                     self._after_commit(identity.method)
                 return response

@@ -1,47 +1,43 @@
-"""The backfill application: resolve, decide, append with the projector, answer; and the reads.
+"""The backfill application: resolve, decide, append, answer; and the reads.
 
-No business rule lives here (the lifecycle is ``domain/backfill.py``, the plan
-``planning/``). A backfill's events live in one stream, ``backfill/{id}``;
-decisions load their state from the backfill row (kept in the same
-transaction as the events), never by replaying the stream.
+No business rule lives here (the lifecycle is ``domain/backfill.py``, the
+plan ``planning/``, retries ``domain/retry_round.py``). A backfill's events
+live in one stream, ``backfill/{id}``. Creation decides against the backfill
+row; every later decision is made against the backfill's live book (its
+state in memory, see ``live_backfills``), where workers' decisions are made
+too, so that both always see each other's events.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
 from google.protobuf.message import Message
 
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, backfills_pb2 as bf
-from arco_grpc.domain.backfill import (
-    BackfillCommand,
-    BackfillCreated,
-    BackfillEvent,
-    CreateBackfill,
-    decide,
-)
-from arco_grpc.errors import InvalidArgument, NotFound
+from arco_grpc.domain.backfill import BackfillCommand, BackfillCreated, BackfillEvent, CreateBackfill, decide
+from arco_grpc.domain.chunk_events import RetryRoundOpened
+from arco_grpc.domain.retry_round import RetryFailedPartitions, decide_retry
+from arco_grpc.errors import InvalidArgument
 from arco_grpc.planning.backfill_ids import PREVIEW_BACKFILL_ID, backfill_id_for_request
 from arco_grpc.planning.plan import plan_fingerprint
-from arco_grpc.service.appending import AfterCommit, Clock, DecisionRunner
+from arco_grpc.service.appending import AfterCommit, DecisionRunner
+from arco_grpc.service.backfill_book import BackfillBook, Staging
+from arco_grpc.service.backfill_chunks import LeaseExpiry, Rounds
+from arco_grpc.service.backfill_fold import project_backfills
 from arco_grpc.service.backfill_messages import TRANSITION_LIMIT, backfill_to_proto, plan_to_proto
-from arco_grpc.service.backfill_plans import PlanResolver, ResolvedPlan, ResolvedTarget
-from arco_grpc.service.backfill_projection import (
-    Projected,
-    apply_event,
-    backfill_stream,
-    project_backfills,
-    projected_from_record,
-)
+from arco_grpc.service.backfill_plans import ResolvedPlan, ResolvedTarget
+from arco_grpc.service.backfill_projection import Projected, apply_event, backfill_stream, projected_from_record
 from arco_grpc.service.backfill_requests import CreateRequest
 from arco_grpc.service.chunk_listing import ChunkFilter, Position, get_chunk, list_chunk_page, target_of
 from arco_grpc.service.convert_backfills import created_to_proto, event_to_payload, stored_event_to_proto
+from arco_grpc.service.convert_partitions import subset_to_proto
 from arco_grpc.service.idempotency import RequestIdentity
-from arco_grpc.store import BackfillFilter, BackfillRecord, EventStore, NewEvent, TransitionRecord
+from arco_grpc.service.live_backfills import LiveBackfills, not_found
+from arco_grpc.store import BackfillFilter, EventStore, NewEvent, RequestRecord, TransitionRecord
 from arco_grpc.store.payloads import encode_event
-
 
 M = TypeVar("M", bound=Message)
 
@@ -64,23 +60,27 @@ def _fold(
     return projected, encoded, transitions
 
 
-def _not_found(backfill_id: str) -> NotFound:
-    return NotFound(
-        f"backfill {backfill_id} does not exist", reason="BACKFILL_NOT_FOUND", metadata={"backfill_id": backfill_id}
-    )
-
-
 class BackfillApplication:
-    """Use cases of BackfillService over an event store, with one injectable clock."""
+    """Use cases of BackfillService over an event store and the live backfills."""
 
-    def __init__(self, store: EventStore, clock: Clock, after_commit: AfterCommit | None = None) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        live: LiveBackfills,
+        after_commit: AfterCommit | None = None,
+        work_appeared: Callable[[], None] | None = None,
+        lease_expiry: LeaseExpiry | None = None,
+    ) -> None:
         self._store = store
-        self._runner = DecisionRunner(store, clock, after_commit)
-        self._plans = PlanResolver(store)
+        self._live = live
+        self._runner = DecisionRunner(store, live.clock, after_commit)
+        self._plans = live.plans
+        self._work_appeared = work_appeared or (lambda: None)
+        self._lease_expiry = lease_expiry
 
     def now(self) -> datetime:
         """The current time, from the injected clock."""
-        return self._runner.now()
+        return self._live.clock()
 
     # -- create -----------------------------------------------------------------
 
@@ -107,6 +107,7 @@ class BackfillApplication:
             creator=request.creator,
             as_of=as_of,
             fingerprint=plan_fingerprint([(t.asset_key, t.target.selector_fingerprint) for t in targets]),
+            retry_policy=request.retry_policy,
         )
         return created, ResolvedPlan(backfill_id, request.order, tuple(targets))
 
@@ -129,32 +130,82 @@ class BackfillApplication:
             )
             return 0, encoded, response
 
-        return await self._runner.run(
+        response = await self._runner.run(
             identity, backfill_stream(backfill_id), decision, api.CreateBackfillResponse, project_backfills
         )
+        await self._live.book(backfill_id)  # dispatch it before answering: workers may ask at once
+        return response
 
     # -- lifecycle --------------------------------------------------------------
+
+    async def _decide_live(
+        self,
+        identity: RequestIdentity,
+        backfill_id: str,
+        decide_events: Callable[[BackfillBook], list[BackfillEvent]],
+        answer: Callable[[BackfillBook, list[BackfillEvent]], M],
+        response_type: type[M],
+    ) -> M:
+        """Replay check, decide against the live book, fold, append with the answer, wait until durable."""
+        first = await self._live.replayed(identity, response_type)
+        if first is not None:
+            return first  # type: ignore[return-value]
+        book = await self._live.book(backfill_id)
+        now = self.now()
+        events = decide_events(book)
+        staging = Staging.empty()
+        book.apply(events, now, identity.request_id, staging)
+        response = answer(book, events)
+        request = RequestRecord(
+            identity.request_id, identity.method, identity.body_fingerprint, response.SerializeToString()
+        )
+        if events:
+            self._work_appeared()
+        result = await self._live.commit(staging, at=now, method=identity.method, request=request)
+        if result.replayed:
+            return response_type.FromString(result.response or b"")
+        return response
 
     async def change(
         self, identity: RequestIdentity, backfill_id: str, command: BackfillCommand, response_type: type[M]
     ) -> M:
         """Carries out Pause, Resume, Cancel or Update on a backfill; answers with the backfill after it."""
+        return await self._decide_live(
+            identity,
+            backfill_id,
+            lambda book: decide(command, book.backfill),
+            lambda book, events: response_type(backfill=book.proto()),
+            response_type,
+        )
 
-        async def decision(now: datetime) -> tuple[int, list[NewEvent], M]:
-            details = await self._store.backfill_details(backfill_id, TRANSITION_LIMIT)
-            if details is None:
-                raise _not_found(backfill_id)
-            current = projected_from_record(details.record)
-            events = decide(command, current.backfill)
-            projected, encoded, transitions = (current, [], []) if not events else _fold(
-                current, events, now, identity.request_id
-            )
-            backfill = backfill_to_proto(
-                projected.record, [*details.transitions, *transitions], details.chunk_counts
-            )
-            return details.record.state_version, encoded, response_type(backfill=backfill)
+    async def retry_failed(
+        self, identity: RequestIdentity, backfill_id: str, command: RetryFailedPartitions
+    ) -> api.RetryFailedPartitionsResponse:
+        """Opens the next round over the failed partitions; see BackfillService.RetryFailedPartitions."""
 
-        return await self._runner.run(identity, backfill_stream(backfill_id), decision, response_type, project_backfills)
+        def decide_round(book: BackfillBook) -> list[BackfillEvent]:
+            return list(decide_retry(command, book.backfill, [target.selection for target in book.plan.targets]))
+
+        def answer(book: BackfillBook, events: list[BackfillEvent]) -> api.RetryFailedPartitionsResponse:
+            opened = events[0]
+            assert isinstance(opened, RetryRoundOpened)
+            return api.RetryFailedPartitionsResponse(
+                backfill=book.proto(),
+                round=opened.round,
+                retried=[
+                    api.RetriedPartitions(
+                        asset_key=target.asset_key,
+                        partitions=subset_to_proto(target.partitions),
+                        partition_count=target.partitions.count,
+                        chunk_count=target.chunk_count,
+                    )
+                    for target in opened.targets
+                ],
+            )
+
+        return await self._decide_live(
+            identity, backfill_id, decide_round, answer, api.RetryFailedPartitionsResponse
+        )
 
     # -- reads ------------------------------------------------------------------
 
@@ -166,7 +217,7 @@ class BackfillApplication:
         """
         details = await self._store.backfill_details(backfill_id, TRANSITION_LIMIT)
         if details is None:
-            raise _not_found(backfill_id)
+            raise not_found(backfill_id)
         return backfill_to_proto(details.record, details.transitions, details.chunk_counts)
 
     async def list(
@@ -174,15 +225,16 @@ class BackfillApplication:
     ) -> tuple[list[bf.Backfill], int | None]:
         """Up to ``limit`` backfills, newest first, and the creation sequence to continue before (None at the end)."""
         rows = await self._store.list_backfills(where, before_sequence, limit + 1)
-        page = [backfill_to_proto(record, (), counts) for record, counts in rows[:limit]]
+        page = [backfill_to_proto(record, (), counts, with_outcomes=False) for record, counts in rows[:limit]]
         return page, (rows[limit - 1][0].created_sequence if len(rows) > limit else None)
 
-    async def _plan_and_record(self, backfill_id: str) -> tuple[ResolvedPlan, BackfillRecord]:
+    async def _plan_and_rounds(self, backfill_id: str) -> tuple[ResolvedPlan, Rounds]:
         record = await self._store.get_backfill(backfill_id)
         if record is None:
-            raise _not_found(backfill_id)
+            raise not_found(backfill_id)
         spec = projected_from_record(record).backfill.spec
-        return await self._plans.plan_of(spec), record
+        rows = await self._store.backfill_rounds(backfill_id) if record.round > 1 else []
+        return await self._plans.plan_of(spec), Rounds.of(record.round, record.state, rows)
 
     async def list_chunks(
         self, backfill_id: str, where_assets: str, where: ChunkFilter, start: Position, page_size: int
@@ -192,10 +244,10 @@ class BackfillApplication:
         Raises:
             NotFound: no such backfill, or it does not target ``where_assets``.
         """
-        plan, record = await self._plan_and_record(backfill_id)
+        plan, rounds = await self._plan_and_rounds(backfill_id)
         if where_assets:
             where = ChunkFilter(where.states, where.round, target_of(plan, where_assets).position, where.min_index)
-        return await list_chunk_page(self._store, plan, record.state, where, start, page_size)
+        return await list_chunk_page(self._store, plan, rounds, where, start, page_size, self._lease_expiry)
 
     async def get_chunk(self, backfill_id: str, asset_key: str, round_number: int, index: int) -> bf.Chunk:
         """One chunk, planned or stored.
@@ -203,8 +255,8 @@ class BackfillApplication:
         Raises:
             NotFound: no such backfill, target or chunk.
         """
-        plan, record = await self._plan_and_record(backfill_id)
-        return await get_chunk(self._store, plan, record.state, asset_key, round_number, index)
+        plan, rounds = await self._plan_and_rounds(backfill_id)
+        return await get_chunk(self._store, plan, rounds, asset_key, round_number, index, self._lease_expiry)
 
     async def list_events(self, backfill_id: str, after_version: int, limit: int) -> tuple[list[api.BackfillEvent], int | None]:
         """Up to ``limit`` events after ``after_version``, oldest first, and the version to continue after.
@@ -214,8 +266,7 @@ class BackfillApplication:
         """
         stream = backfill_stream(backfill_id)
         if await self._store.stream_version(stream) == 0:
-            raise _not_found(backfill_id)
+            raise not_found(backfill_id)
         stored = await self._store.read_stream(stream, after_version, limit + 1)
         page = [stored_event_to_proto(backfill_id, event) for event in stored[:limit]]
         return page, (stored[limit - 1].stream_version if len(stored) > limit else None)
-

@@ -1,27 +1,36 @@
 """Chunk messages: planned chunks computed from the plan, stored chunks completed from their rows.
 
-A round-1 chunk's partitions always come from the plan (positions
-``[k * size, (k + 1) * size)`` of the ordered selection); a stored row only
-adds what happened to it (state, attempt, run key, time). Later rounds hold
-the partitions they retry in their row.
+A chunk's partitions always come from its round's source: round 1 chunk k
+holds positions ``[k * size, (k + 1) * size)`` of the ordered selection, and
+a retry round's chunks cut the partitions it retries the same way. A stored
+row adds what happened to the chunk (state, attempt, run, lease, failures).
+Chunks that will never run read as CANCELLED: those not leased once a cancel
+was asked for, and those of a round a later round replaced.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
 from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as bf, partitions_pb2 as pb
 from arco_grpc.domain.backfill import BackfillState, DispatchOrder
 from arco_grpc.partitions.selection import AnySubset, subset_keys
-from arco_grpc.planning.chunks import chunk_dispatch_positions, chunk_selection, run_key
+from arco_grpc.partitions.subset import PartitionSubset
+from arco_grpc.planning.chunks import chunk_count, chunk_dispatch_positions, chunk_selection, run_key
 from arco_grpc.service.backfill_plans import ResolvedPlan, ResolvedTarget
-from arco_grpc.service.convert_backfills import subset_from_proto
+from arco_grpc.service.convert_chunk_events import decode_subset, subset_from_proto
 from arco_grpc.service.convert_partitions import datetime_to_proto, subset_to_proto
-from arco_grpc.store import ChunkRecord
+from arco_grpc.store import ChunkRecord, RoundRecord
 
 # Chunks list their keys only up to this many partitions; bigger ones give the
 # compact subset and their first and last keys.
 MAX_LISTED_KEYS = 1000
 FIRST_ROUND = 1
 FIRST_ATTEMPT = 1
+# The current expiry of a lease held now (heartbeats extend it in memory), by backfill id and run id.
+LeaseExpiry = Callable[[str, str], "datetime | None"]
 
 
 def planned_chunk_state(backfill_state: int) -> int:
@@ -29,6 +38,48 @@ def planned_chunk_state(backfill_state: int) -> int:
     if backfill_state in (BackfillState.CANCELLING, BackfillState.CANCELLED):
         return bf.Chunk.STATE_CANCELLED
     return bf.Chunk.STATE_PENDING
+
+
+@dataclass(frozen=True, slots=True)
+class Rounds:
+    """A backfill's rounds as chunk listings need them: the current round and what each retry round holds."""
+
+    current: int
+    backfill_state: int
+    # round -> target position -> the partitions it retries
+    retried: dict[int, dict[int, AnySubset]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, current: int, backfill_state: int, rows: list[RoundRecord]) -> Rounds:
+        """The rounds of a backfill from its round rows."""
+        retried: dict[int, dict[int, AnySubset]] = {}
+        for row in rows:
+            retried.setdefault(row.round, {})[row.target_position] = decode_subset(row.partitions)
+        return cls(current, backfill_state, retried)
+
+    def source(self, target: ResolvedTarget, round_number: int) -> AnySubset:
+        """The partitions round ``round_number`` chunks for ``target``."""
+        if round_number == FIRST_ROUND:
+            return target.selection
+        return self.retried.get(round_number, {}).get(target.position, PartitionSubset.empty())
+
+    def chunk_count(self, target: ResolvedTarget, round_number: int) -> int:
+        """How many chunks round ``round_number`` has for ``target``."""
+        if round_number == FIRST_ROUND:
+            return target.chunk_count
+        return chunk_count(self.source(target, round_number).count, target.target.chunk_size)
+
+    def planned_state(self, round_number: int) -> int:
+        """The state of a chunk of ``round_number`` that never ran: CANCELLED when it never will."""
+        if round_number < self.current:
+            return bf.Chunk.STATE_CANCELLED
+        return planned_chunk_state(self.backfill_state)
+
+    def shown_state(self, row_state: int, round_number: int) -> int:
+        """The state a stored row reads as: a chunk waiting to run reads as planned chunks of its round do."""
+        if row_state == bf.Chunk.STATE_PENDING:
+            return self.planned_state(round_number)
+        return row_state
 
 
 def _message(
@@ -63,46 +114,71 @@ def _message(
     )
 
 
+def _round_chunk(plan: ResolvedPlan, target: ResolvedTarget, round_number: int, index: int, source: AnySubset) -> bf.Chunk:
+    size = target.target.chunk_size
+    chunk = _message(
+        plan,
+        target,
+        round_number,
+        index,
+        source,
+        chunk_dispatch_positions(index, size, source.count, plan.order),
+        chunk_selection(source, size, index, plan.order),
+    )
+    chunk.attempt = FIRST_ATTEMPT
+    chunk.run_key = run_key(plan.backfill_id, target.asset_key, round_number, index, FIRST_ATTEMPT)
+    return chunk
+
+
 def round_one_chunk(plan: ResolvedPlan, target: ResolvedTarget, index: int) -> bf.Chunk:
     """Round-1 chunk ``index`` of ``target`` as planned: attempt 1, with the run key attempt 1 will use.
 
     Raises:
         IndexError: the target has no such chunk.
     """
-    size, count = target.target.chunk_size, target.selection.count
-    chunk = _message(
-        plan,
-        target,
-        FIRST_ROUND,
-        index,
-        target.selection,
-        chunk_dispatch_positions(index, size, count, plan.order),
-        chunk_selection(target.selection, size, index, plan.order),
-    )
-    chunk.attempt = FIRST_ATTEMPT
-    chunk.run_key = run_key(plan.backfill_id, target.asset_key, FIRST_ROUND, index, FIRST_ATTEMPT)
+    return _round_chunk(plan, target, FIRST_ROUND, index, target.selection)
+
+
+def planned_chunk(
+    plan: ResolvedPlan, target: ResolvedTarget, index: int, backfill_state: int, rounds: Rounds | None = None,
+    round_number: int = FIRST_ROUND,
+) -> bf.Chunk:
+    """A chunk that has had no event."""
+    rounds = rounds or Rounds(FIRST_ROUND, backfill_state)
+    chunk = _round_chunk(plan, target, round_number, index, rounds.source(target, round_number))
+    chunk.state = rounds.planned_state(round_number)  # type: ignore[assignment]
     return chunk
 
 
-def planned_chunk(plan: ResolvedPlan, target: ResolvedTarget, index: int, backfill_state: int) -> bf.Chunk:
-    """A round-1 chunk that has had no event."""
-    chunk = round_one_chunk(plan, target, index)
-    chunk.state = planned_chunk_state(backfill_state)  # type: ignore[assignment]
-    return chunk
-
-
-def stored_chunk(plan: ResolvedPlan, target: ResolvedTarget, record: ChunkRecord) -> bf.Chunk:
-    """A chunk that has had events: its row's state, attempt and run key over its partitions."""
+def stored_chunk(
+    plan: ResolvedPlan,
+    target: ResolvedTarget,
+    record: ChunkRecord,
+    rounds: Rounds | None = None,
+    lease_expiry: LeaseExpiry | None = None,
+) -> bf.Chunk:
+    """A chunk that has had events: its row's state, attempt, run and lease over its partitions."""
     if record.round == FIRST_ROUND:
         chunk = round_one_chunk(plan, target, record.chunk_index)
     else:
         retried = subset_from_proto(pb.PartitionSubset.FromString(record.subset or b""))
-        chunk = _message(
-            plan, target, record.round, record.chunk_index, retried, (0, retried.count), retried
-        )
-    chunk.state = record.state  # type: ignore[assignment]
+        chunk = _message(plan, target, record.round, record.chunk_index, retried, (0, retried.count), retried)
+    chunk.state = record.state if rounds is None else rounds.shown_state(record.state, record.round)  # type: ignore[assignment]
     chunk.attempt = record.attempt
     chunk.run_key = record.run_key
     chunk.update_time.CopyFrom(datetime_to_proto(record.updated_at))
+    chunk.run_id = record.run_id
+    chunk.worker_id = record.worker_id
+    chunk.failed_attempts = record.failed_attempts
+    chunk.failed_partition_count = record.failed_count
+    chunk.error_message = record.error
+    if record.remaining is not None:
+        remaining = decode_subset(record.remaining)
+        chunk.remaining_partitions.CopyFrom(subset_to_proto(remaining))
+        chunk.remaining_partition_count = remaining.count
+    if record.state == bf.Chunk.STATE_LEASED and record.lease_expires_at is not None:
+        current = lease_expiry(record.backfill_id, record.run_id) if lease_expiry is not None else None
+        chunk.lease_expire_time.CopyFrom(datetime_to_proto(current or record.lease_expires_at))
+    if chunk.state == bf.Chunk.STATE_PENDING and record.next_attempt_at is not None:
+        chunk.next_attempt_time.CopyFrom(datetime_to_proto(record.next_attempt_at))
     return chunk
-

@@ -11,11 +11,14 @@ from collections import Counter
 from collections.abc import Sequence
 
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, backfills_pb2 as bf, events_pb2
+from arco_grpc.domain.backfill import BackfillState
+from arco_grpc.domain.retry_policy import RetryPolicy
 from arco_grpc.planning.plan import preview_chunks
-from arco_grpc.service.backfill_chunks import FIRST_ROUND, planned_chunk_state, round_one_chunk
+from arco_grpc.service.backfill_chunks import Rounds, round_one_chunk
 from arco_grpc.service.backfill_plans import ResolvedPlan
 from arco_grpc.service.convert_backfills import chunk_state_name
-from arco_grpc.service.convert_partitions import datetime_to_proto
+from arco_grpc.service.convert_chunk_events import decode_subset, retry_policy_to_proto
+from arco_grpc.service.convert_partitions import datetime_to_proto, subset_to_proto
 from arco_grpc.store import BackfillRecord, ChunkStateCount, TransitionRecord
 
 # GetBackfill and mutation answers carry at most this many transitions (the
@@ -24,24 +27,45 @@ TRANSITION_LIMIT = 25
 
 
 def progress_of(record: BackfillRecord, counts: Sequence[ChunkStateCount]) -> bf.BackfillProgress:
-    """Partition and chunk counts by state, from the row's totals and the stored-chunk counts."""
+    """Partition and chunk counts by state, from the row's outcomes and the stored-chunk counts.
+
+    Succeeded and failed come from the outcomes; running is what the leased
+    chunks' attempts hold; pending is what the current round has not run yet
+    (its planned chunks and what its waiting chunks still hold); the rest was
+    cancelled. Chunks without a row are planned: PENDING in the current round,
+    CANCELLED in a replaced round or once a cancel was asked for.
+    """
+    state = record.state
+    rounds = Rounds(record.round, state)
     chunks: Counter[int] = Counter()
-    partitions: Counter[int] = Counter()
+    stored_current = stored_earlier = 0
+    held_current = waiting_current = running = 0
     for count in counts:
-        chunks[count.state] += count.chunks
-        partitions[count.state] += count.partitions
-    stored_first_round = [count for count in counts if count.round == FIRST_ROUND]
-    planned = planned_chunk_state(record.state)
-    chunks[planned] += record.chunks_total - sum(count.chunks for count in stored_first_round)
-    partitions[planned] += record.partitions_total - sum(count.partitions for count in stored_first_round)
+        chunks[rounds.shown_state(count.state, count.round)] += count.chunks
+        if count.state == bf.Chunk.STATE_LEASED:
+            running += count.remaining
+        if count.round == record.round:
+            stored_current += count.chunks
+            held_current += count.partitions
+            if count.state == bf.Chunk.STATE_PENDING:
+                waiting_current += count.remaining
+        elif count.round < record.round:
+            stored_earlier += count.chunks
+    chunks[rounds.planned_state(record.round)] += record.round_chunks - stored_current
+    chunks[bf.Chunk.STATE_CANCELLED] += record.chunks_total - record.round_chunks - stored_earlier
+    unresolved = record.partitions_total - record.partitions_succeeded - record.partitions_failed - running
+    pending = 0
+    if state not in (BackfillState.CANCELLING, BackfillState.CANCELLED):
+        round_partitions = record.round_partitions or record.partitions_total
+        pending = max(0, min(unresolved, round_partitions - held_current + waiting_current))
     return bf.BackfillProgress(
         partitions_total=record.partitions_total,
-        partitions_succeeded=partitions[bf.Chunk.STATE_SUCCEEDED],
-        partitions_failed=partitions[bf.Chunk.STATE_FAILED],
-        partitions_running=partitions[bf.Chunk.STATE_LEASED],
-        partitions_pending=partitions[bf.Chunk.STATE_PENDING],
-        partitions_cancelled=partitions[bf.Chunk.STATE_CANCELLED],
-        chunks_by_state={chunk_state_name(state): n for state, n in sorted(chunks.items()) if n},
+        partitions_succeeded=record.partitions_succeeded,
+        partitions_failed=record.partitions_failed,
+        partitions_running=running,
+        partitions_pending=pending,
+        partitions_cancelled=max(0, unresolved - pending),
+        chunks_by_state={chunk_state_name(s): n for s, n in sorted(chunks.items()) if n > 0},
     )
 
 
@@ -57,8 +81,25 @@ def transition_to_proto(record: TransitionRecord) -> bf.StateTransition:
     )
 
 
+def outcomes_to_proto(record: BackfillRecord) -> list[bf.TargetOutcome]:
+    """Per target, its succeeded and failed partitions."""
+    outcomes = []
+    for position, asset_key in enumerate(record.asset_keys):
+        succeeded, failed = record.outcomes[position] if position < len(record.outcomes) else (None, None)
+        done, lost = decode_subset(succeeded), decode_subset(failed)
+        outcomes.append(bf.TargetOutcome(
+            asset_key=asset_key, succeeded=subset_to_proto(done), succeeded_count=done.count,
+            failed=subset_to_proto(lost), failed_count=lost.count,
+        ))
+    return outcomes
+
+
 def backfill_to_proto(
-    record: BackfillRecord, transitions: Sequence[TransitionRecord], counts: Sequence[ChunkStateCount]
+    record: BackfillRecord,
+    transitions: Sequence[TransitionRecord],
+    counts: Sequence[ChunkStateCount],
+    *,
+    with_outcomes: bool = True,
 ) -> bf.Backfill:
     """The Backfill message of a row, its latest transitions and its stored-chunk counts."""
     spec = events_pb2.BackfillCreated.FromString(record.spec)
@@ -79,6 +120,9 @@ def backfill_to_proto(
         progress=progress_of(record, counts),
         transitions=[transition_to_proto(t) for t in transitions[-TRANSITION_LIMIT:]],
         fingerprint=record.fingerprint,
+        retry_policy=spec.retry_policy if spec.HasField("retry_policy") else retry_policy_to_proto(RetryPolicy()),
+        round=record.round,
+        outcomes=outcomes_to_proto(record) if with_outcomes else [],
     )
     if record.ended_at is not None:
         backfill.end_time.CopyFrom(datetime_to_proto(record.ended_at))

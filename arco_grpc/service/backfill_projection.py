@@ -1,13 +1,15 @@
-"""The backfill projections: how each backfill event changes the backfill row and its transitions.
+"""The backfill row: how each event changes a backfill's state and its transitions.
 
-One function, :func:`apply_event`, folds an event into the decision state
-(with the domain's ``evolve``) and into the row, so the projector inside each
-append, the rebuild from the log and the answer a mutation returns all agree.
+:func:`apply_event` folds an event into the decision state (with the
+domain's ``evolve``) and the row's bookkeeping, so the projector inside each
+append, the rebuild from the log, the in-memory state of live backfills and
+the answer a mutation returns all agree. The row itself
+(:attr:`Projected.record`) is built from the folded state on demand.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from arco_grpc._gen.arco.orchestration.v1 import events_pb2
@@ -22,9 +24,11 @@ from arco_grpc.domain.backfill import (
     evolve,
     state_after,
 )
-from arco_grpc.service.convert_backfills import BACKFILL_EVENT_TYPES, created_from_proto, event_from_payload
-from arco_grpc.store import BackfillRecord, StoredEvent, Transaction, TransitionRecord
-from arco_grpc.store.payloads import decode_payload
+from arco_grpc.domain.chunk_events import RetryRoundOpened
+from arco_grpc.domain.outcomes import Outcomes
+from arco_grpc.service.convert_backfills import created_from_proto
+from arco_grpc.service.convert_chunk_events import decode_subset, encode_subset
+from arco_grpc.store import BackfillRecord, TransitionRecord
 
 _STREAM_PREFIX = "backfill/"
 
@@ -43,10 +47,54 @@ def backfill_id_of(stream_id: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Projected:
-    """A backfill as decisions see it (``backfill``) and as its row stores it (``record``)."""
+    """A backfill as decisions see it (``backfill``), with what its row adds: times, creation order, spec bytes."""
 
     backfill: Backfill
-    record: BackfillRecord
+    created_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None
+    created_sequence: int
+    spec: bytes
+
+    @property
+    def record(self) -> BackfillRecord:
+        """The backfill row."""
+        backfill = self.backfill
+        spec = backfill.spec
+        outcomes = backfill.outcomes
+        return BackfillRecord(
+            backfill_id=spec.backfill_id,
+            state=int(backfill.state),
+            state_version=backfill.version,
+            max_concurrency=backfill.max_concurrency,
+            dispatch_order=int(spec.order),
+            title=spec.title,
+            creator=spec.creator,
+            fingerprint=spec.fingerprint,
+            as_of=spec.as_of,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            ended_at=self.ended_at,
+            created_sequence=self.created_sequence,
+            partitions_total=backfill.partitions_total,
+            chunks_total=backfill.chunks_total,
+            partitions_succeeded=backfill.partitions_succeeded,
+            partitions_failed=backfill.partitions_failed,
+            partitions_cancelled=backfill.partitions_cancelled,
+            leased_chunks=backfill.leased_chunks,
+            asset_keys=tuple(target.asset_key for target in spec.targets),
+            tags=spec.tags,
+            spec=self.spec,
+            round=backfill.round,
+            round_chunks=backfill.round_chunks,
+            round_finished=backfill.round_finished,
+            partitions_running=backfill.partitions_running,
+            round_partitions=backfill.round_partitions,
+            outcomes=tuple(
+                (encode_subset(succeeded), encode_subset(failed))
+                for succeeded, failed in zip(outcomes.succeeded, outcomes.failed)
+            ),
+        )
 
 
 def transition_reason(event: BackfillEvent) -> str:
@@ -59,50 +107,37 @@ def transition_reason(event: BackfillEvent) -> str:
         return f"no chunk was leased: {event.partitions_cancelled} unfinished partitions cancelled"
     if isinstance(event, BackfillCompleted):
         return f"every chunk finished: {event.partitions_succeeded} partitions succeeded, {event.partitions_failed} failed"
+    if isinstance(event, RetryRoundOpened):
+        retried = sum(target.partitions.count for target in event.targets)
+        why = f": {event.reason}" if event.reason else ""
+        return f"round {event.round} retries {retried} partitions{why}"
     return str(getattr(event, "reason", ""))
 
 
 def projected_from_record(record: BackfillRecord) -> Projected:
-    """The decision state and row of a stored backfill."""
+    """The decision state of a stored backfill."""
     spec = created_from_proto(events_pb2.BackfillCreated.FromString(record.spec))
+    stored = list(record.outcomes) + [(None, None)] * (len(spec.targets) - len(record.outcomes))
+    outcomes = Outcomes(
+        tuple(decode_subset(succeeded) for succeeded, _ in stored),
+        tuple(decode_subset(failed) for _, failed in stored),
+    )
     backfill = Backfill(
         spec=spec,
         state=BackfillState(record.state),
         version=record.state_version,
         max_concurrency=record.max_concurrency,
-        partitions_succeeded=record.partitions_succeeded,
-        partitions_failed=record.partitions_failed,
+        outcomes=outcomes,
         partitions_cancelled=record.partitions_cancelled,
         leased_chunks=record.leased_chunks,
+        partitions_running=record.partitions_running,
+        round=record.round,
+        round_chunks=record.round_chunks,
+        round_finished=record.round_finished,
+        chunks_total=record.chunks_total,
+        round_partitions=record.round_partitions or record.partitions_total,
     )
-    return Projected(backfill, record)
-
-
-def _created_record(event: BackfillCreated, spec: bytes, sequence: int, at: datetime) -> BackfillRecord:
-    return BackfillRecord(
-        backfill_id=event.backfill_id,
-        state=int(BackfillState.CREATED),
-        state_version=1,
-        max_concurrency=event.max_concurrency,
-        dispatch_order=int(event.order),
-        title=event.title,
-        creator=event.creator,
-        fingerprint=event.fingerprint,
-        as_of=event.as_of,
-        created_at=at,
-        updated_at=at,
-        ended_at=None,
-        created_sequence=sequence,
-        partitions_total=sum(target.partition_count for target in event.targets),
-        chunks_total=sum(target.chunk_count for target in event.targets),
-        partitions_succeeded=0,
-        partitions_failed=0,
-        partitions_cancelled=0,
-        leased_chunks=0,
-        asset_keys=tuple(target.asset_key for target in event.targets),
-        tags=event.tags,
-        spec=spec,
-    )
+    return Projected(backfill, record.created_at, record.updated_at, record.ended_at, record.created_sequence, record.spec)
 
 
 def apply_event(
@@ -118,21 +153,11 @@ def apply_event(
     before = None if current is None else current.backfill
     after = evolve(before, event)
     if isinstance(event, BackfillCreated):
-        record = _created_record(event, payload, sequence, at)
+        projected = Projected(after, at, at, None, sequence, payload)
     else:
         assert current is not None  # evolve refuses any other first event
-        record = replace(
-            current.record,
-            state=int(after.state),
-            state_version=after.version,
-            max_concurrency=after.max_concurrency,
-            updated_at=at,
-            ended_at=current.record.ended_at or (at if after.state.is_terminal else None),
-            partitions_succeeded=after.partitions_succeeded,
-            partitions_failed=after.partitions_failed,
-            partitions_cancelled=after.partitions_cancelled,
-            leased_chunks=after.leased_chunks,
-        )
+        ended_at = None if not after.state.is_terminal else (current.ended_at or at)
+        projected = Projected(after, current.created_at, at, ended_at, current.created_sequence, current.spec)
     transition = None
     moved_to = state_after(event, None if before is None else before.state)
     if moved_to is not None:
@@ -145,27 +170,4 @@ def apply_event(
             recorded_at=at,
             request_id=request_id,
         )
-    return Projected(after, record), transition
-
-
-async def project_backfills(transaction: Transaction, events: list[StoredEvent]) -> None:
-    """Updates the backfill projections for the backfill events among ``events``."""
-    touched: dict[str, Projected] = {}
-    for stored in events:
-        if stored.event_type not in BACKFILL_EVENT_TYPES:
-            continue
-        backfill_id = backfill_id_of(stored.stream_id)
-        current = touched.get(backfill_id)
-        if current is None:
-            record = await transaction.get_backfill(backfill_id)
-            current = None if record is None else projected_from_record(record)
-        event = event_from_payload(decode_payload(stored.event_type, stored.payload))
-        projected, transition = apply_event(
-            current, event, payload=stored.payload, sequence=stored.sequence, at=stored.recorded_at,
-            request_id=stored.request_id,
-        )
-        touched[backfill_id] = projected
-        if transition is not None:
-            await transaction.add_backfill_transition(transition)
-    for projected in touched.values():
-        await transaction.put_backfill(projected.record)
+    return projected, transition

@@ -14,10 +14,12 @@ from typing import Protocol
 
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, backfills_pb2 as bf
 from arco_grpc.domain.backfill import DispatchOrder
+from arco_grpc.domain.retry_policy import RetryPolicy
 from arco_grpc.domain.catalog import check_asset_key
 from arco_grpc.errors import InvalidArgument
 from arco_grpc.partitions.selector import AllPartitions, Selector, normalize_selector
 from arco_grpc.planning.backfill_ids import is_backfill_id
+from arco_grpc.service.convert_chunk_events import retry_policy_from_proto
 from arco_grpc.service.convert_partitions import datetime_from_proto, selector_from_proto
 from arco_grpc.service.idempotency import check_request_id
 
@@ -56,6 +58,7 @@ class CreateRequest:
     creator: str
     as_of: datetime | None
     validate_only: bool
+    retry_policy: RetryPolicy = RetryPolicy()
 
 
 def _has_control_characters(text: str) -> bool:
@@ -150,6 +153,10 @@ def create_request_from_proto(request: api.CreateBackfillRequest) -> CreateReque
     _check_text(request.title, MAX_TITLE_LENGTH, "title")
     _check_text(request.description, MAX_DESCRIPTION_LENGTH, "description", single_line=False)
     _check_text(request.creator, MAX_CREATOR_LENGTH, "creator")
+    try:
+        retry_policy = retry_policy_from_proto(request.retry_policy, request.HasField("retry_policy"))
+    except InvalidArgument as error:
+        raise error.under("retry_policy") from None
     return CreateRequest(
         request_id=request.request_id,
         targets=targets,
@@ -162,6 +169,7 @@ def create_request_from_proto(request: api.CreateBackfillRequest) -> CreateReque
         creator=request.creator,
         as_of=datetime_from_proto(request.as_of, "as_of") if request.HasField("as_of") else None,
         validate_only=request.validate_only,
+        retry_policy=retry_policy,
     )
 
 

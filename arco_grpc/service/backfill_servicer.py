@@ -11,6 +11,7 @@ from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, ba
 from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as bf
 from arco_grpc.domain.backfill import CancelBackfill, PauseBackfill, ResumeBackfill, UpdateBackfill
 from arco_grpc.domain.catalog import check_asset_key
+from arco_grpc.domain.retry_round import RetryFailedPartitions
 from arco_grpc.errors import InvalidArgument
 from arco_grpc.service.backfill_app import BackfillApplication
 from arco_grpc.service.backfill_requests import (
@@ -29,6 +30,8 @@ from arco_grpc.service.paging import (
     key_page_scope,
     page_size_of,
 )
+from arco_grpc.service.watch_servicer import BackfillWatchMethods
+from arco_grpc.service.watch_streams import WatchStreams
 from arco_grpc.store import BackfillFilter
 
 SERVICE_NAME = "arco.orchestration.v1.BackfillService"
@@ -44,11 +47,12 @@ def _known_states(values: list[int], enum: type, field: str) -> tuple[int, ...]:
     return tuple(sorted(set(values)))
 
 
-class BackfillServicer(backfill_service_pb2_grpc.BackfillServiceServicer):
-    """The gRPC face of :class:`BackfillApplication`."""
+class BackfillServicer(BackfillWatchMethods, backfill_service_pb2_grpc.BackfillServiceServicer):
+    """The gRPC face of :class:`BackfillApplication` (the watch streams come from :class:`BackfillWatchMethods`)."""
 
-    def __init__(self, app: BackfillApplication) -> None:
+    def __init__(self, app: BackfillApplication, watch_streams: WatchStreams | None = None) -> None:
         self._app = app
+        self._watch_streams = watch_streams
 
     async def CreateBackfill(  # noqa: N802
         self, request: api.CreateBackfillRequest, context: grpc.aio.ServicerContext
@@ -144,6 +148,14 @@ class BackfillServicer(backfill_service_pb2_grpc.BackfillServiceServicer):
             raise InvalidArgument(f"index may not be negative, got {request.index}", field="index")
         chunk = await self._app.get_chunk(request.backfill_id, request.asset_key, request.round, request.index)
         return api.GetChunkResponse(chunk=chunk)
+
+    async def RetryFailedPartitions(  # noqa: N802
+        self, request: api.RetryFailedPartitionsRequest, context: grpc.aio.ServicerContext
+    ) -> api.RetryFailedPartitionsResponse:
+        identity = identify_request("RetryFailedPartitions", request)
+        expected, reason = mutation_fields(request)
+        command = RetryFailedPartitions(request.include_unattempted, reason, expected)
+        return await self._app.retry_failed(identity, request.backfill_id, command)
 
     async def ListBackfillEvents(  # noqa: N802
         self, request: api.ListBackfillEventsRequest, context: grpc.aio.ServicerContext

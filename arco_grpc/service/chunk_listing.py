@@ -1,10 +1,11 @@
 """ListChunks and GetChunk: computed planned chunks merged with stored chunk rows.
 
-Plan order is (target position, round, index). Round-1 chunks are computed
-from the plan; a stored row at the same position replaces the computed chunk.
-Later rounds exist only as rows. A page walks both sources from its start
-position at once, so it costs O(page + stored rows in the range it crosses),
-however large the plan, and never enumerates it.
+Plan order is (target position, round, index). Every round's chunks are
+computed (round 1 from the plan, retry rounds from the partitions they
+retry); a stored row at the same position replaces the computed chunk. A page
+walks both sources from its start position at once, so it costs O(page +
+stored rows in the range it crosses), however large the plan, and never
+enumerates it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as bf
 from arco_grpc.errors import NotFound
-from arco_grpc.service.backfill_chunks import FIRST_ROUND, planned_chunk, planned_chunk_state, stored_chunk
+from arco_grpc.service.backfill_chunks import FIRST_ROUND, LeaseExpiry, Rounds, planned_chunk, stored_chunk
 from arco_grpc.service.backfill_plans import ResolvedPlan, ResolvedTarget
 from arco_grpc.store import ChunkQuery, ChunkRecord, EventStore
 
@@ -45,7 +46,11 @@ class _StoredRows:
         self._store = store
         self._backfill_id = backfill_id
         self._where = where
-        self._states = tuple(sorted(where.states)) if filter_states and where.states is not None else None
+        self._states = None
+        if filter_states and where.states is not None:
+            # Rows waiting to run read as CANCELLED in some rounds: fetch them too, the caller filters.
+            raw = set(where.states) | ({bf.Chunk.STATE_PENDING} if bf.Chunk.STATE_CANCELLED in where.states else set())
+            self._states = tuple(sorted(raw))
         self._batch = batch
         self._buffer: list[ChunkRecord] = []
         self._exhausted = False
@@ -69,28 +74,35 @@ class _StoredRows:
         return self._buffer[0] if self._buffer else None
 
 
-def _next_planned(plan: ResolvedPlan, where: ChunkFilter, position: Position) -> Position | None:
-    """The first round-1 chunk position at or after ``position`` that the filter admits (states aside)."""
-    if where.round not in (None, FIRST_ROUND):
-        return None
+def _next_planned(plan: ResolvedPlan, rounds: Rounds, where: ChunkFilter, position: Position) -> Position | None:
+    """The first planned chunk position at or after ``position`` that the filter admits."""
     for target in plan.targets[position[0] :]:
         t = target.position
         if where.target_position is not None and t != where.target_position:
             continue
-        if (t, FIRST_ROUND) < position[:2]:
-            continue  # round 1 of this target lies behind the position
-        start = position[2] if (t, FIRST_ROUND) == position[:2] else 0
-        start = max(start, where.min_index)
-        if start < target.chunk_count:
-            return (t, FIRST_ROUND, start)
+        for round_number in range(FIRST_ROUND, rounds.current + 1):
+            if where.round is not None and round_number != where.round:
+                continue
+            if (t, round_number) < position[:2] or not where.admits(rounds.planned_state(round_number)):
+                continue  # this round of this target lies behind the position, or its chunks are filtered out
+            start = position[2] if (t, round_number) == position[:2] else 0
+            start = max(start, where.min_index)
+            if start < rounds.chunk_count(target, round_number):
+                return (t, round_number, start)
     return None
 
 
 async def list_chunk_page(
-    store: EventStore, plan: ResolvedPlan, backfill_state: int, where: ChunkFilter, start: Position, page_size: int
+    store: EventStore,
+    plan: ResolvedPlan,
+    rounds: Rounds,
+    where: ChunkFilter,
+    start: Position,
+    page_size: int,
+    lease_expiry: LeaseExpiry | None = None,
 ) -> tuple[list[bf.Chunk], Position | None]:
     """Up to ``page_size`` chunks from ``start`` in plan order, and the position to continue from (None at the end)."""
-    include_planned = where.admits(planned_chunk_state(backfill_state))
+    include_planned = where.admits(bf.Chunk.STATE_PENDING) or where.admits(bf.Chunk.STATE_CANCELLED)
     # Without planned chunks only matching rows matter, so the database filters
     # them; with planned chunks every row counts (it hides its computed chunk).
     rows = _StoredRows(store, plan.backfill_id, where, filter_states=not include_planned, batch=page_size + 1)
@@ -98,21 +110,22 @@ async def list_chunk_page(
     position = start
     keys = 0
     while len(chunks) < page_size and keys < MAX_KEYS_PER_PAGE:
-        computed = _next_planned(plan, where, position) if include_planned else None
+        computed = _next_planned(plan, rounds, where, position) if include_planned else None
         row = await rows.peek(position)
         if computed is None and row is None:
             return chunks, None
         if row is not None and (computed is None or row.position <= computed):
             position = (row.target_position, row.round, row.chunk_index + 1)
-            if where.admits(row.state):
-                chunks.append(stored_chunk(plan, plan.targets[row.target_position], row))
+            if where.admits(rounds.shown_state(row.state, row.round)):
+                chunks.append(stored_chunk(plan, plan.targets[row.target_position], row, rounds, lease_expiry))
                 keys += len(chunks[-1].partition_keys)
         else:
             assert computed is not None
-            chunks.append(planned_chunk(plan, plan.targets[computed[0]], computed[2], backfill_state))
+            target = plan.targets[computed[0]]
+            chunks.append(planned_chunk(plan, target, computed[2], rounds.backfill_state, rounds, computed[1]))
             keys += len(chunks[-1].partition_keys)
             position = (computed[0], computed[1], computed[2] + 1)
-    more = (include_planned and _next_planned(plan, where, position) is not None) or (
+    more = (include_planned and _next_planned(plan, rounds, where, position) is not None) or (
         await rows.peek(position)
     ) is not None
     return chunks, position if more else None
@@ -136,7 +149,13 @@ def target_of(plan: ResolvedPlan, asset_key: str) -> ResolvedTarget:
 
 
 async def get_chunk(
-    store: EventStore, plan: ResolvedPlan, backfill_state: int, asset_key: str, round_number: int, index: int
+    store: EventStore,
+    plan: ResolvedPlan,
+    rounds: Rounds,
+    asset_key: str,
+    round_number: int,
+    index: int,
+    lease_expiry: LeaseExpiry | None = None,
 ) -> bf.Chunk:
     """One chunk: its row if it has one, else (round 1) the planned chunk.
 
@@ -154,13 +173,14 @@ async def get_chunk(
         )
     )
     if rows and rows[0].chunk_index == index:
-        return stored_chunk(plan, target, rows[0])
-    if round_number == FIRST_ROUND and 0 <= index < target.chunk_count:
-        return planned_chunk(plan, target, index, backfill_state)
+        return stored_chunk(plan, target, rows[0], rounds, lease_expiry)
+    count = rounds.chunk_count(target, round_number) if round_number <= rounds.current else 0
+    if 0 <= index < count:
+        return planned_chunk(plan, target, index, rounds.backfill_state, rounds, round_number)
     where = (
-        f"round 1 has chunks 0 to {target.chunk_count - 1}"
-        if round_number == FIRST_ROUND
-        else f"round {round_number} has no chunk {index}"
+        f"round {round_number} has chunks 0 to {count - 1}"
+        if count
+        else f"round {round_number} has no chunk of it"
     )
     raise NotFound(
         f"backfill {plan.backfill_id} has no chunk {index} of {asset_key!r} in round {round_number}: {where}",

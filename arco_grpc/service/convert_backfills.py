@@ -8,12 +8,7 @@ from __future__ import annotations
 
 from google.protobuf.message import Message
 
-from arco_grpc._gen.arco.orchestration.v1 import (
-    backfill_service_pb2 as api,
-    backfills_pb2 as bf,
-    events_pb2 as ev,
-    partitions_pb2 as pb,
-)
+from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, backfills_pb2 as bf, events_pb2 as ev
 from arco_grpc.domain.backfill import (
     BackfillCancelled,
     BackfillCancelRequested,
@@ -27,9 +22,15 @@ from arco_grpc.domain.backfill import (
     DispatchOrder,
     Target,
 )
-from arco_grpc.partitions.multi_subset import MultiPartitionSubset
-from arco_grpc.partitions.selection import AnySubset
-from arco_grpc.partitions.subset import PartitionSubset
+from arco_grpc.domain.chunk_events import CHUNK_EVENT_TYPES, RetryRoundOpened
+from arco_grpc.service.convert_chunk_events import (
+    CHUNK_PAYLOAD_FIELDS,
+    chunk_event_from_payload,
+    chunk_event_to_payload,
+    retry_policy_from_proto,
+    retry_policy_to_proto,
+    subset_from_proto,
+)
 from arco_grpc.service.convert_partitions import (
     datetime_from_proto,
     datetime_to_proto,
@@ -49,6 +50,7 @@ PAYLOAD_FIELDS = {
     "BackfillCancelled": "cancelled",
     "BackfillCompleted": "completed",
     "BackfillConcurrencyChanged": "concurrency_changed",
+    **CHUNK_PAYLOAD_FIELDS,
 }
 BACKFILL_EVENT_TYPES = frozenset(PAYLOAD_FIELDS)
 
@@ -109,6 +111,7 @@ def created_to_proto(event: BackfillCreated) -> ev.BackfillCreated:
         creator=event.creator,
         as_of=datetime_to_proto(event.as_of),
         fingerprint=event.fingerprint,
+        retry_policy=retry_policy_to_proto(event.retry_policy),
     )
 
 
@@ -125,11 +128,14 @@ def created_from_proto(message: ev.BackfillCreated) -> BackfillCreated:
         creator=message.creator,
         as_of=datetime_from_proto(message.as_of, "as_of"),
         fingerprint=message.fingerprint,
+        retry_policy=retry_policy_from_proto(message.retry_policy, message.HasField("retry_policy")),
     )
 
 
 def event_to_payload(event: BackfillEvent) -> Message:
     """The protobuf payload of a domain event."""
+    if isinstance(event, (*CHUNK_EVENT_TYPES, RetryRoundOpened)):
+        return chunk_event_to_payload(event)  # type: ignore[arg-type]
     if isinstance(event, BackfillCreated):
         return created_to_proto(event)
     if isinstance(event, BackfillStarted):
@@ -173,6 +179,8 @@ def event_from_payload(message: Message) -> BackfillEvent:
         return BackfillCompleted(message.partitions_succeeded, message.partitions_failed)
     if isinstance(message, ev.BackfillConcurrencyChanged):
         return BackfillConcurrencyChanged(message.max_concurrency, message.previous_max_concurrency, message.reason)
+    if type(message).__name__ in CHUNK_PAYLOAD_FIELDS:
+        return chunk_event_from_payload(message)
     raise TypeError(f"not a backfill event payload: {type(message).__name__}")
 
 
@@ -191,17 +199,17 @@ def stored_event_to_proto(backfill_id: str, stored: StoredEvent) -> api.Backfill
     )
 
 
-# -- subsets ----------------------------------------------------------------
-
-
-def _ranges(ranges: list[pb.IndexRange]) -> PartitionSubset:
-    return PartitionSubset.from_ranges((r.start, r.end) for r in ranges)
-
-
-def subset_from_proto(message: pb.PartitionSubset) -> AnySubset:
-    """The subset a stored PartitionSubset message holds (bands for multi, else ranges)."""
-    if message.bands:
-        return MultiPartitionSubset(
-            tuple((band.first.start, band.first.end, _ranges(list(band.second))) for band in message.bands)
-        )
-    return _ranges(list(message.ranges))
+__all__ = [
+    "BACKFILL_EVENT_TYPES",
+    "PAYLOAD_FIELDS",
+    "backfill_state_name",
+    "chunk_state_name",
+    "created_from_proto",
+    "created_to_proto",
+    "event_from_payload",
+    "event_to_payload",
+    "stored_event_to_proto",
+    "subset_from_proto",
+    "target_from_proto",
+    "target_to_proto",
+]

@@ -7,7 +7,7 @@ enclosing field with :meth:`InvalidArgument.under`.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from google.protobuf import timestamp_pb2
 
@@ -41,11 +41,15 @@ def datetime_from_proto(timestamp: timestamp_pb2.Timestamp, field: str) -> datet
     return timestamp.ToDatetime(tzinfo=timezone.utc)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def datetime_to_proto(moment: datetime) -> timestamp_pb2.Timestamp:
-    """The Timestamp of an aware datetime."""
-    timestamp = timestamp_pb2.Timestamp()
-    timestamp.FromDatetime(moment.astimezone(timezone.utc))
-    return timestamp
+    """The Timestamp of an aware datetime (exact to the microsecond)."""
+    micros = (moment - _EPOCH) // _MICROSECOND
+    seconds, rest = divmod(micros, 1_000_000)
+    return timestamp_pb2.Timestamp(seconds=seconds, nanos=rest * 1000)
 
 
 # -- definitions ------------------------------------------------------------

@@ -119,6 +119,7 @@ _CURSOR_VERSION = 0xC1  # distinct from key-page and asset-page tokens
 CURSOR_CHUNKS = 1
 CURSOR_BACKFILLS = 2
 CURSOR_EVENTS = 3
+CURSOR_RUNS = 4
 _CURSOR_MISMATCH = (
     "page_token was issued for a different request; repeat the request that returned it with the same "
     "parameters (only page_size may change), or omit page_token to start over"

@@ -6,7 +6,7 @@ one; ``arco admin rebuild-projections`` and the tests that prove it use this.
 
 from __future__ import annotations
 
-from arco_grpc.service.backfill_projection import project_backfills
+from arco_grpc.service.backfill_fold import project_backfills
 from arco_grpc.store import EventStore, StoredEvent, Transaction
 from arco_grpc.store.projections import project_catalog
 

@@ -7,6 +7,7 @@ through :func:`open_store`.
 from arco_grpc.store.errors import DuplicateRunKey, RequestIdReused, StoreUnavailable, WrongExpectedVersion
 from arco_grpc.store.model import (
     AppendResult,
+    AppendUnit,
     AssetRecord,
     BackfillDetails,
     BackfillFilter,
@@ -19,8 +20,12 @@ from arco_grpc.store.model import (
     NewEvent,
     Projector,
     RequestRecord,
+    RoundRecord,
+    RunEnd,
+    RunQuery,
     RunRecord,
     StoredEvent,
+    StreamAppend,
     TransitionRecord,
 )
 from arco_grpc.store.opening import open_store
@@ -28,6 +33,7 @@ from arco_grpc.store.port import EventStore, Transaction
 
 __all__ = [
     "AppendResult",
+    "AppendUnit",
     "AssetRecord",
     "BackfillDetails",
     "BackfillFilter",
@@ -43,9 +49,13 @@ __all__ = [
     "Projector",
     "RequestIdReused",
     "RequestRecord",
+    "RoundRecord",
+    "RunEnd",
+    "RunQuery",
     "RunRecord",
     "StoreUnavailable",
     "StoredEvent",
+    "StreamAppend",
     "Transaction",
     "TransitionRecord",
     "WrongExpectedVersion",

@@ -106,6 +106,28 @@ class DynamicPartitionsSnapshot:
 Projector = Callable[["Transaction", list[StoredEvent]], Awaitable[None]]
 
 
+@dataclass(frozen=True, slots=True)
+class StreamAppend:
+    """Events to append to one stream, at the version the caller decided against (None: any)."""
+
+    stream_id: str
+    expected_version: int | None
+    events: tuple[NewEvent, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AppendUnit:
+    """Appends that commit together or not at all, with the request they answer.
+
+    The projector sees the stored events of every stream append, in order.
+    """
+
+    appends: tuple[StreamAppend, ...]
+    request: RequestRecord | None
+    recorded_at: datetime
+    project: Projector | None = None
+
+
 # -- backfills ----------------------------------------------------------------
 
 
@@ -142,6 +164,15 @@ class BackfillRecord:
     asset_keys: tuple[str, ...]
     tags: tuple[tuple[str, str], ...]
     spec: bytes
+    # Dispatch counters (see domain.backfill.Backfill) and, per target in
+    # target order, the (succeeded, failed) partitions as PartitionSubset
+    # bytes (None when empty).
+    round: int = 1
+    round_chunks: int = 0
+    round_finished: int = 0
+    partitions_running: int = 0
+    outcomes: tuple[tuple[bytes | None, bytes | None], ...] = ()
+    round_partitions: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +196,9 @@ class ChunkRecord:
     ``target_position`` is the target's place in the backfill (plan order);
     ``subset`` holds the partitions (PartitionSubset bytes) of retry-round
     chunks, None for round 1 whose partitions the plan computes.
+    ``remaining`` holds the partitions that have not succeeded (what the
+    current or next attempt runs); the lease fields describe the latest
+    attempt (``leased_at`` and ``lease_expires_at`` are None unless LEASED).
     """
 
     backfill_id: str
@@ -178,6 +212,17 @@ class ChunkRecord:
     partition_count: int
     subset: bytes | None
     updated_at: datetime
+    remaining: bytes | None = None
+    remaining_count: int | None = None
+    run_id: str = ""
+    worker_id: str = ""
+    leased_at: datetime | None = None
+    lease_expires_at: datetime | None = None
+    lease_ttl_ms: int = 0
+    next_attempt_at: datetime | None = None
+    failed_attempts: int = 0
+    failed_count: int = 0
+    error: str = ""
 
     @property
     def position(self) -> tuple[int, int, int]:
@@ -187,7 +232,13 @@ class ChunkRecord:
 
 @dataclass(frozen=True, slots=True)
 class RunRecord:
-    """A row of the runs projection: one attempt at a chunk, under its unique run key."""
+    """A row of the runs projection: one attempt at a chunk, under its unique run key.
+
+    ``lease_sequence`` is the sequence of the ChunkLeased event that began it
+    (runs list in that order). ``state`` uses the Run.State numbers;
+    ``partitions`` and ``failed`` are PartitionSubset bytes; ``metadata`` is
+    the worker's metadata as sorted (key, value) pairs.
+    """
 
     run_key: str
     backfill_id: str
@@ -196,16 +247,70 @@ class RunRecord:
     chunk_index: int
     attempt: int
     created_at: datetime
+    run_id: str = ""
+    target_position: int = 0
+    worker_id: str = ""
+    state: int = 1
+    lease_sequence: int = 0
+    ended_at: datetime | None = None
+    partitions: bytes | None = None
+    partition_count: int = 0
+    failed: bytes | None = None
+    failed_count: int = 0
+    error: str = ""
+    metadata: tuple[tuple[str, str], ...] = ()
+    will_retry: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RunEnd:
+    """How a run ended: the columns of its row that change when it does."""
+
+    run_id: str
+    state: int
+    ended_at: datetime
+    failed: bytes | None = None
+    failed_count: int = 0
+    error: str = ""
+    metadata: tuple[tuple[str, str], ...] = ()
+    will_retry: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RoundRecord:
+    """A row of the rounds projection: the partitions a retry round holds for one target."""
+
+    backfill_id: str
+    round: int
+    target_position: int
+    asset_key: str
+    partitions: bytes
+    partition_count: int
+    chunk_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class RunQuery:
+    """Runs of one backfill after ``after_sequence`` (their lease sequence), oldest first, with filters."""
+
+    backfill_id: str
+    after_sequence: int
+    limit: int
+    target_position: int | None = None
+    round: int | None = None
+    chunk_index: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ChunkStateCount:
-    """How many stored chunks of one round are in one state, and how many partitions they hold."""
+    """How many stored chunks of one round are in one state, how many partitions they hold, and how many of
+    those have not succeeded (``remaining``; the whole chunk for rows that do not say)."""
 
     round: int
     state: int
     chunks: int
     partitions: int
+    remaining: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,13 @@ PAYLOAD_TYPES: dict[str, type[Message]] = {
     "BackfillCancelled": events_pb2.BackfillCancelled,
     "BackfillCompleted": events_pb2.BackfillCompleted,
     "BackfillConcurrencyChanged": events_pb2.BackfillConcurrencyChanged,
+    "ChunkLeased": events_pb2.ChunkLeased,
+    "ChunkSucceeded": events_pb2.ChunkSucceeded,
+    "ChunkFailed": events_pb2.ChunkFailed,
+    "ChunkLeaseExpired": events_pb2.ChunkLeaseExpired,
+    "ChunkReleased": events_pb2.ChunkReleased,
+    "ChunkCancelled": events_pb2.ChunkCancelled,
+    "RetryRoundOpened": events_pb2.RetryRoundOpened,
 }
 
 

@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from arco_grpc.errors import ArcoError
 from arco_grpc.store.model import (
     AppendResult,
+    AppendUnit,
     AssetRecord,
     BackfillDetails,
     BackfillFilter,
@@ -27,6 +29,9 @@ from arco_grpc.store.model import (
     NewEvent,
     Projector,
     RequestRecord,
+    RoundRecord,
+    RunEnd,
+    RunQuery,
     RunRecord,
     StoredEvent,
     TransitionRecord,
@@ -54,8 +59,14 @@ class Transaction(Protocol):
     async def add_backfill_transition(self, record: TransitionRecord) -> None:
         """Records one state change of a backfill."""
 
+    async def get_chunk(self, backfill_id: str, target_position: int, round_number: int, index: int) -> ChunkRecord | None:
+        """One chunk row as this transaction sees it."""
+
     async def put_chunk(self, record: ChunkRecord) -> None:
         """Inserts or replaces the row of one chunk."""
+
+    async def put_round(self, record: RoundRecord) -> None:
+        """Records the partitions a retry round holds for one target."""
 
     async def record_run(self, record: RunRecord) -> None:
         """Records a run under its run key.
@@ -63,6 +74,9 @@ class Transaction(Protocol):
         Raises:
             DuplicateRunKey: a run with this key exists; the append fails and writes nothing.
         """
+
+    async def end_run(self, end: RunEnd) -> None:
+        """Records how the run ``end.run_id`` ended."""
 
 
 class EventStore(Protocol):
@@ -87,6 +101,18 @@ class EventStore(Protocol):
         Raises:
             WrongExpectedVersion: the stream is at another version; nothing was written.
             RequestIdReused: ``request.request_id`` was used for a different body or method.
+            StoreUnavailable: the database failed; nothing was written.
+        """
+
+    async def append_batch(self, units: Sequence[AppendUnit]) -> list[AppendResult | ArcoError]:
+        """Appends every unit in one transaction (one commit for the lot), in order.
+
+        Each unit is all or nothing, as :meth:`append` is: the result of a
+        unit refused for its request id, its expected versions or a broken
+        constraint (DuplicateRunKey) is that error, and it wrote nothing; the
+        other units are written. Sequences follow the units' order.
+
+        Raises:
             StoreUnavailable: the database failed; nothing was written.
         """
 
@@ -136,6 +162,18 @@ class EventStore(Protocol):
 
     async def get_run(self, run_key: str) -> RunRecord | None:
         """The run recorded under ``run_key``."""
+
+    async def get_run_by_id(self, run_id: str) -> RunRecord | None:
+        """The run with id ``run_id``."""
+
+    async def list_runs(self, query: RunQuery) -> list[RunRecord]:
+        """Runs matching ``query``, oldest (lowest lease sequence) first."""
+
+    async def backfill_rounds(self, backfill_id: str) -> list[RoundRecord]:
+        """The retry rounds of a backfill, by round and target position."""
+
+    async def dispatch_cursors(self, backfill_id: str, round_number: int) -> dict[int, int]:
+        """Per target position: one past the largest chunk index with a row in ``round_number``."""
 
     async def rebuild_projections(self, project: Projector, batch_size: int = 1000) -> int:
         """Empties every projection and replays every event through ``project``, in one transaction.

@@ -70,6 +70,8 @@ async def test_reflection_lists_the_services_and_describes_every_method(served: 
     assert services == [
         "arco.orchestration.v1.BackfillService",
         "arco.orchestration.v1.CatalogService",
+        "arco.orchestration.v1.RunService",
+        "arco.orchestration.v1.WorkerService",
         "grpc.health.v1.Health",
         "grpc.reflection.v1alpha.ServerReflection",
     ]

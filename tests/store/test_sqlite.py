@@ -19,10 +19,8 @@ T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 async def test_file_database_uses_wal_and_full_sync(tmp_path: Path) -> None:
     store = await SqliteEventStore.open(str(tmp_path / "a.db"))
     try:
-        async with store._writer.execute("PRAGMA journal_mode") as cursor:
-            assert (await cursor.fetchone())[0] == "wal"
-        async with store._writer.execute("PRAGMA synchronous") as cursor:
-            assert (await cursor.fetchone())[0] == 2  # FULL
+        assert (await store._writer.execute_fetchall("PRAGMA journal_mode"))[0][0] == "wal"
+        assert (await store._writer.execute_fetchall("PRAGMA synchronous"))[0][0] == 2  # FULL
     finally:
         await store.close()
 

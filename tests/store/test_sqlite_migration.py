@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from arco_grpc._gen.arco.orchestration.v1 import assets_pb2
-from arco_grpc.store import open_store
+from arco_grpc.store import ChunkQuery, open_store
 from arco_grpc.store.sqlite._schema import MIGRATIONS, PROJECTION_TABLES, SCHEMA_VERSION
 
 
@@ -29,7 +29,7 @@ def version_one_database(path: Path) -> bytes:
 async def test_a_version_one_database_is_upgraded_in_place(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     definition = version_one_database(path)
-    assert SCHEMA_VERSION == 2
+    assert SCHEMA_VERSION == 3
 
     store = await open_store(str(path))
     try:
@@ -42,9 +42,39 @@ async def test_a_version_one_database_is_upgraded_in_place(tmp_path: Path) -> No
     with sqlite3.connect(path) as connection:
         versions = [row[0] for row in connection.execute("SELECT version FROM schema_version ORDER BY version")]
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert versions == [1, 2]
+    assert versions == [1, 2, 3]
     assert set(PROJECTION_TABLES) <= tables
     # Opening again applies nothing twice.
     await (await open_store(str(path))).close()
     with sqlite3.connect(path) as connection:
-        assert connection.execute("SELECT COUNT(*) FROM schema_version").fetchone() == (2,)
+        assert connection.execute("SELECT COUNT(*) FROM schema_version").fetchone() == (3,)
+
+
+async def test_a_version_two_database_gains_the_dispatch_columns_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at_us INTEGER NOT NULL)")
+        for version in (1, 2):
+            for statement in MIGRATIONS[version - 1]:
+                connection.execute(statement)
+            connection.execute("INSERT INTO schema_version VALUES (?, 0)", (version,))
+        connection.execute(
+            "INSERT INTO backfills VALUES ('bf-old', 2, 2, 3, 1, 't', 'me', 'fp', 0, 0, 0, NULL, 7, 30, 5, 0, 0, 0, 0, "
+            "x'00')"
+        )
+        connection.execute("INSERT INTO backfill_targets VALUES ('bf-old', 0, 'orders')")
+        connection.execute("INSERT INTO chunks VALUES ('bf-old', 0, 1, 2, 'orders', 3, 1, 'rk-x', 7, NULL, 0)")
+        connection.execute("INSERT INTO runs VALUES ('rk-x', 'bf-old', 'orders', 1, 2, 1, 0)")
+
+    store = await open_store(str(path))
+    try:
+        record = await store.get_backfill("bf-old")
+        assert record is not None
+        assert (record.round, record.round_chunks, record.round_partitions, record.round_finished) == (1, 5, 30, 0)
+        assert record.outcomes == ((None, None),)
+        [chunk] = await store.list_chunks(ChunkQuery("bf-old", (0, 0, 0), 10))
+        assert (chunk.state, chunk.run_key, chunk.remaining, chunk.failed_attempts, chunk.run_id) == (3, "rk-x", None, 0, "")
+        run = await store.get_run("rk-x")
+        assert run is not None and (run.run_id, run.state, run.metadata) == ("", 1, ())
+    finally:
+        await store.close()

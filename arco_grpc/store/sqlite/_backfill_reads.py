@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-import aiosqlite
+from typing import Protocol
 
 from arco_grpc.store.model import (
     BackfillDetails,
@@ -15,6 +16,8 @@ from arco_grpc.store.model import (
     ChunkQuery,
     ChunkRecord,
     ChunkStateCount,
+    RoundRecord,
+    RunQuery,
     RunRecord,
     TransitionRecord,
     from_microseconds,
@@ -23,16 +26,45 @@ from arco_grpc.store.model import (
 _BACKFILL_COLUMNS = (
     "backfill_id, state, state_version, max_concurrency, dispatch_order, title, creator, fingerprint, as_of_us, "
     "created_at_us, updated_at_us, ended_at_us, created_sequence, partitions_total, chunks_total, "
-    "partitions_succeeded, partitions_failed, partitions_cancelled, leased_chunks, spec"
+    "partitions_succeeded, partitions_failed, partitions_cancelled, leased_chunks, spec, round, round_chunks, "
+    "round_finished, partitions_running, round_partitions"
 )
 CHUNK_COLUMNS = (
     "backfill_id, target_position, asset_key, round, chunk_index, state, attempt, run_key, partition_count, "
-    "subset, updated_at_us"
+    "subset, updated_at_us, remaining, remaining_count, run_id, worker_id, leased_at_us, lease_expires_at_us, lease_ttl_ms, "
+    "next_attempt_at_us, failed_attempts, failed_count, error"
 )
-RUN_COLUMNS = "run_key, backfill_id, asset_key, round, chunk_index, attempt, created_at_us"
+RUN_COLUMNS = (
+    "run_key, backfill_id, asset_key, round, chunk_index, attempt, created_at_us, run_id, target_position, "
+    "worker_id, state, lease_sequence, ended_at_us, partitions, partition_count, failed, failed_count, error, "
+    "metadata, will_retry"
+)
+ROUND_COLUMNS = "backfill_id, round, target_position, asset_key, partitions, partition_count, chunk_count"
 
 
-async def _rows(connection: aiosqlite.Connection, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
+class Queryable(Protocol):
+    """A connection that answers queries: an aiosqlite reader or the writer."""
+
+    async def execute_fetchall(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
+        """The rows of one query."""
+
+
+def _time_or_none(value: Any) -> Any:
+    return None if value is None else from_microseconds(int(value))
+
+
+def _bytes_or_none(value: Any) -> bytes | None:
+    return None if value is None else bytes(value)
+
+
+def metadata_to_text(metadata: Sequence[tuple[str, str]]) -> str:
+    """The stored form of run metadata: a JSON object with sorted keys."""
+    if not metadata:
+        return "{}"
+    return json.dumps(dict(metadata), sort_keys=True, ensure_ascii=False)
+
+
+async def _rows(connection: Queryable, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
     # One round trip to the driver's thread (execute + fetch + close together).
     return list(await connection.execute_fetchall(sql, parameters))
 
@@ -41,7 +73,12 @@ def _marks(count: int) -> str:
     return ", ".join("?" for _ in range(count))
 
 
-def _record(row: Sequence[Any], asset_keys: tuple[str, ...], tags: tuple[tuple[str, str], ...]) -> BackfillRecord:
+def _record(
+    row: Sequence[Any],
+    asset_keys: tuple[str, ...],
+    tags: tuple[tuple[str, str], ...],
+    outcomes: tuple[tuple[bytes | None, bytes | None], ...],
+) -> BackfillRecord:
     return BackfillRecord(
         backfill_id=str(row[0]),
         state=int(row[1]),
@@ -65,6 +102,12 @@ def _record(row: Sequence[Any], asset_keys: tuple[str, ...], tags: tuple[tuple[s
         asset_keys=asset_keys,
         tags=tags,
         spec=bytes(row[19]),
+        round=int(row[20]),
+        round_chunks=int(row[21]),
+        round_finished=int(row[22]),
+        partitions_running=int(row[23]),
+        outcomes=outcomes,
+        round_partitions=int(row[24]),
     )
 
 
@@ -82,6 +125,17 @@ def chunk_from_row(row: Sequence[Any]) -> ChunkRecord:
         partition_count=int(row[8]),
         subset=None if row[9] is None else bytes(row[9]),
         updated_at=from_microseconds(int(row[10])),
+        remaining=_bytes_or_none(row[11]),
+        remaining_count=None if row[12] is None else int(row[12]),
+        run_id=str(row[13]),
+        worker_id=str(row[14]),
+        leased_at=_time_or_none(row[15]),
+        lease_expires_at=_time_or_none(row[16]),
+        lease_ttl_ms=int(row[17]),
+        next_attempt_at=_time_or_none(row[18]),
+        failed_attempts=int(row[19]),
+        failed_count=int(row[20]),
+        error=str(row[21]),
     )
 
 
@@ -95,22 +149,50 @@ def run_from_row(row: Sequence[Any]) -> RunRecord:
         chunk_index=int(row[4]),
         attempt=int(row[5]),
         created_at=from_microseconds(int(row[6])),
+        run_id="" if row[7] is None else str(row[7]),
+        target_position=int(row[8]),
+        worker_id=str(row[9]),
+        state=int(row[10]),
+        lease_sequence=int(row[11]),
+        ended_at=_time_or_none(row[12]),
+        partitions=_bytes_or_none(row[13]),
+        partition_count=int(row[14]),
+        failed=_bytes_or_none(row[15]),
+        failed_count=int(row[16]),
+        error=str(row[17]),
+        metadata=tuple(sorted(json.loads(row[18]).items())),
+        will_retry=bool(row[19]),
     )
 
 
-async def _records(connection: aiosqlite.Connection, rows: list[Any]) -> list[BackfillRecord]:
+def round_from_row(row: Sequence[Any]) -> RoundRecord:
+    """A RoundRecord from a row selected with :data:`ROUND_COLUMNS`."""
+    return RoundRecord(
+        backfill_id=str(row[0]),
+        round=int(row[1]),
+        target_position=int(row[2]),
+        asset_key=str(row[3]),
+        partitions=bytes(row[4]),
+        partition_count=int(row[5]),
+        chunk_count=int(row[6]),
+    )
+
+
+async def _records(connection: Queryable, rows: list[Any]) -> list[BackfillRecord]:
     """Backfill records for ``rows``, with their targets and tags (two queries for the lot)."""
     if not rows:
         return []
     ids = [str(row[0]) for row in rows]
     assets: defaultdict[str, list[str]] = defaultdict(list)
-    for backfill_id, asset_key in await _rows(
+    outcomes: defaultdict[str, list[tuple[bytes | None, bytes | None]]] = defaultdict(list)
+    for backfill_id, asset_key, succeeded, failed in await _rows(
         connection,
-        f"SELECT backfill_id, asset_key FROM backfill_targets WHERE backfill_id IN ({_marks(len(ids))}) "
-        "ORDER BY backfill_id, position",
+        "SELECT backfill_id, asset_key, succeeded, failed FROM backfill_targets "
+        f"WHERE backfill_id IN ({_marks(len(ids))}) ORDER BY backfill_id, position",
         ids,
     ):
         assets[str(backfill_id)].append(str(asset_key))
+        outcomes[str(backfill_id)].append((_bytes_or_none(succeeded), _bytes_or_none(failed)))
     tags: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
     for backfill_id, key, value in await _rows(
         connection,
@@ -119,10 +201,13 @@ async def _records(connection: aiosqlite.Connection, rows: list[Any]) -> list[Ba
         ids,
     ):
         tags[str(backfill_id)].append((str(key), str(value)))
-    return [_record(row, tuple(assets[str(row[0])]), tuple(tags[str(row[0])])) for row in rows]
+    return [
+        _record(row, tuple(assets[str(row[0])]), tuple(tags[str(row[0])]), tuple(outcomes[str(row[0])]))
+        for row in rows
+    ]
 
 
-async def fetch_backfill(connection: aiosqlite.Connection, backfill_id: str) -> BackfillRecord | None:
+async def fetch_backfill(connection: Queryable, backfill_id: str) -> BackfillRecord | None:
     """One backfill row with its targets and tags."""
     rows = await _rows(connection, f"SELECT {_BACKFILL_COLUMNS} FROM backfills WHERE backfill_id = ?", (backfill_id,))
     records = await _records(connection, rows)
@@ -130,23 +215,26 @@ async def fetch_backfill(connection: aiosqlite.Connection, backfill_id: str) -> 
 
 
 async def _chunk_counts(
-    connection: aiosqlite.Connection, ids: Sequence[str]
+    connection: Queryable, ids: Sequence[str]
 ) -> dict[str, tuple[ChunkStateCount, ...]]:
     counts: defaultdict[str, list[ChunkStateCount]] = defaultdict(list)
     if ids:
-        for backfill_id, round_number, state, chunks, partitions in await _rows(
+        for backfill_id, round_number, state, chunks, partitions, remaining in await _rows(
             connection,
-            "SELECT backfill_id, round, state, COUNT(*), COALESCE(SUM(partition_count), 0) FROM chunks "
+            "SELECT backfill_id, round, state, COUNT(*), COALESCE(SUM(partition_count), 0), "
+            "COALESCE(SUM(COALESCE(remaining_count, partition_count)), 0) FROM chunks "
             f"WHERE backfill_id IN ({_marks(len(ids))}) GROUP BY backfill_id, round, state "
             "ORDER BY backfill_id, round, state",
             list(ids),
         ):
-            counts[str(backfill_id)].append(ChunkStateCount(int(round_number), int(state), int(chunks), int(partitions)))
+            counts[str(backfill_id)].append(
+                ChunkStateCount(int(round_number), int(state), int(chunks), int(partitions), int(remaining))
+            )
     return {backfill_id: tuple(counts[backfill_id]) for backfill_id in ids}
 
 
 async def fetch_backfill_details(
-    connection: aiosqlite.Connection, backfill_id: str, transition_limit: int
+    connection: Queryable, backfill_id: str, transition_limit: int
 ) -> BackfillDetails | None:
     """A backfill with its last ``transition_limit`` transitions (oldest first) and stored-chunk counts."""
     record = await fetch_backfill(connection, backfill_id)
@@ -175,7 +263,7 @@ async def fetch_backfill_details(
 
 
 async def fetch_backfills(
-    connection: aiosqlite.Connection, where: BackfillFilter, before_sequence: int | None, limit: int
+    connection: Queryable, where: BackfillFilter, before_sequence: int | None, limit: int
 ) -> list[tuple[BackfillRecord, tuple[ChunkStateCount, ...]]]:
     """Backfills matching ``where``, newest first, with their stored-chunk counts."""
     conditions: list[str] = []
@@ -207,7 +295,7 @@ async def fetch_backfills(
     return [(record, counts[record.backfill_id]) for record in records]
 
 
-async def fetch_chunks(connection: aiosqlite.Connection, query: ChunkQuery) -> list[ChunkRecord]:
+async def fetch_chunks(connection: Queryable, query: ChunkQuery) -> list[ChunkRecord]:
     """Stored chunks at or after ``query.start`` in plan order, filtered as the query says."""
     conditions = ["backfill_id = ?", "(target_position, round, chunk_index) >= (?, ?, ?)"]
     parameters: list[Any] = [query.backfill_id, *query.start]
@@ -232,7 +320,67 @@ async def fetch_chunks(connection: aiosqlite.Connection, query: ChunkQuery) -> l
     return [chunk_from_row(row) for row in rows]
 
 
-async def fetch_run(connection: aiosqlite.Connection, run_key: str) -> RunRecord | None:
+async def fetch_run(connection: Queryable, run_key: str) -> RunRecord | None:
     """The run with ``run_key``."""
     rows = await _rows(connection, f"SELECT {RUN_COLUMNS} FROM runs WHERE run_key = ?", (run_key,))
     return run_from_row(rows[0]) if rows else None
+
+
+async def fetch_run_by_id(connection: Queryable, run_id: str) -> RunRecord | None:
+    """The run with ``run_id``."""
+    rows = await _rows(connection, f"SELECT {RUN_COLUMNS} FROM runs WHERE run_id = ?", (run_id,))
+    return run_from_row(rows[0]) if rows else None
+
+
+async def fetch_runs(connection: Queryable, query: RunQuery) -> list[RunRecord]:
+    """Runs of a backfill after ``query.after_sequence``, in lease order, filtered as the query says."""
+    conditions = ["backfill_id = ?", "lease_sequence > ?"]
+    parameters: list[Any] = [query.backfill_id, query.after_sequence]
+    for column, value in (
+        ("target_position", query.target_position),
+        ("round", query.round),
+        ("chunk_index", query.chunk_index),
+    ):
+        if value is not None:
+            conditions.append(f"{column} = ?")
+            parameters.append(value)
+    rows = await _rows(
+        connection,
+        f"SELECT {RUN_COLUMNS} FROM runs WHERE {' AND '.join(conditions)} ORDER BY lease_sequence LIMIT ?",
+        (*parameters, query.limit),
+    )
+    return [run_from_row(row) for row in rows]
+
+
+async def fetch_rounds(connection: Queryable, backfill_id: str) -> list[RoundRecord]:
+    """The retry rounds of a backfill, by round then target position."""
+    rows = await _rows(
+        connection,
+        f"SELECT {ROUND_COLUMNS} FROM backfill_rounds WHERE backfill_id = ? ORDER BY round, target_position",
+        (backfill_id,),
+    )
+    return [round_from_row(row) for row in rows]
+
+
+async def fetch_chunk(
+    connection: Queryable, backfill_id: str, target_position: int, round_number: int, index: int
+) -> ChunkRecord | None:
+    """One chunk row."""
+    rows = await _rows(
+        connection,
+        f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE backfill_id = ? AND target_position = ? AND round = ? "
+        "AND chunk_index = ?",
+        (backfill_id, target_position, round_number, index),
+    )
+    return chunk_from_row(rows[0]) if rows else None
+
+
+async def fetch_dispatch_cursors(connection: Queryable, backfill_id: str, round_number: int) -> dict[int, int]:
+    """Per target position: one past the largest chunk index with a row in ``round_number``."""
+    rows = await _rows(
+        connection,
+        "SELECT target_position, MAX(chunk_index) FROM chunks WHERE backfill_id = ? AND round = ? "
+        "GROUP BY target_position",
+        (backfill_id, round_number),
+    )
+    return {int(target): int(index) + 1 for target, index in rows}

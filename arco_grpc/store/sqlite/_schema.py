@@ -6,7 +6,7 @@ The SQL is kept close to what PostgreSQL accepts (types, constraints,
 
 from __future__ import annotations
 
-import aiosqlite
+from typing import Any
 
 # Each entry migrates from version N-1 to N; never edit a released entry, add one.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -164,6 +164,62 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
     ),
+    # 3: dispatch. Leases, retries, runs and retry rounds; every table here is
+    # a projection too. Columns are added (never dropped), so a schema-2
+    # database keeps its rows.
+    (
+        "ALTER TABLE backfills ADD COLUMN round INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE backfills ADD COLUMN round_chunks INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE backfills ADD COLUMN round_finished INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE backfills ADD COLUMN partitions_running INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE backfills ADD COLUMN round_partitions INTEGER NOT NULL DEFAULT 0",
+        "UPDATE backfills SET round_chunks = chunks_total, round_partitions = partitions_total",
+        # Per target: partitions that succeeded and that failed for good
+        # (PartitionSubset bytes; NULL when empty).
+        "ALTER TABLE backfill_targets ADD COLUMN succeeded BLOB",
+        "ALTER TABLE backfill_targets ADD COLUMN failed BLOB",
+        """
+        CREATE TABLE backfill_rounds (
+            backfill_id TEXT NOT NULL,
+            round INTEGER NOT NULL,
+            target_position INTEGER NOT NULL,
+            asset_key TEXT NOT NULL,
+            partitions BLOB NOT NULL,
+            partition_count INTEGER NOT NULL,
+            chunk_count INTEGER NOT NULL,
+            PRIMARY KEY (backfill_id, round, target_position)
+        )
+        """,
+        "ALTER TABLE chunks ADD COLUMN remaining BLOB",
+        "ALTER TABLE chunks ADD COLUMN remaining_count INTEGER",
+        "ALTER TABLE chunks ADD COLUMN run_id TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE chunks ADD COLUMN worker_id TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE chunks ADD COLUMN leased_at_us INTEGER",
+        "ALTER TABLE chunks ADD COLUMN lease_expires_at_us INTEGER",
+        "ALTER TABLE chunks ADD COLUMN lease_ttl_ms INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE chunks ADD COLUMN next_attempt_at_us INTEGER",
+        "ALTER TABLE chunks ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE chunks ADD COLUMN failed_count INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE chunks ADD COLUMN error TEXT NOT NULL DEFAULT ''",
+        # The server reloads leased and waiting chunks at startup.
+        "CREATE INDEX chunks_by_state ON chunks (backfill_id, state)",
+        "ALTER TABLE runs ADD COLUMN run_id TEXT",
+        "ALTER TABLE runs ADD COLUMN target_position INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE runs ADD COLUMN worker_id TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE runs ADD COLUMN state INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE runs ADD COLUMN lease_sequence INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE runs ADD COLUMN ended_at_us INTEGER",
+        "ALTER TABLE runs ADD COLUMN partitions BLOB",
+        "ALTER TABLE runs ADD COLUMN partition_count INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE runs ADD COLUMN failed BLOB",
+        "ALTER TABLE runs ADD COLUMN failed_count INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE runs ADD COLUMN error TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE runs ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE runs ADD COLUMN will_retry INTEGER NOT NULL DEFAULT 0",
+        "CREATE UNIQUE INDEX runs_by_id ON runs (run_id)",
+        "CREATE INDEX runs_by_backfill ON runs (backfill_id, lease_sequence)",
+        "CREATE INDEX runs_by_chunk ON runs (backfill_id, target_position, round, chunk_index, lease_sequence)",
+    ),
 )
 
 # The derived tables, in the order a rebuild empties and refills them.
@@ -175,6 +231,7 @@ PROJECTION_TABLES = (
     "backfill_targets",
     "backfill_tags",
     "backfill_transitions",
+    "backfill_rounds",
     "chunks",
     "runs",
 )
@@ -182,7 +239,7 @@ PROJECTION_TABLES = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-async def migrate(connection: aiosqlite.Connection, now_us: int) -> int:
+async def migrate(connection: Any, now_us: int) -> int:
     """Brings the database to :data:`SCHEMA_VERSION`; returns the version found before.
 
     Raises:
@@ -193,9 +250,8 @@ async def migrate(connection: aiosqlite.Connection, now_us: int) -> int:
         await connection.execute(
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at_us INTEGER NOT NULL)"
         )
-        async with connection.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version") as cursor:
-            row = await cursor.fetchone()
-        found = int(row[0]) if row else 0
+        rows = list(await connection.execute_fetchall("SELECT COALESCE(MAX(version), 0) FROM schema_version"))
+        found = int(rows[0][0]) if rows else 0
         if found > SCHEMA_VERSION:
             raise RuntimeError(
                 f"the database has schema version {found}, newer than this arco-grpc knows ({SCHEMA_VERSION}); "

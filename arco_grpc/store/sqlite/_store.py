@@ -13,70 +13,66 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from arco_grpc.store.errors import RequestIdReused, StoreUnavailable, WrongExpectedVersion
+from arco_grpc.errors import ArcoError
+from arco_grpc.store.errors import StoreUnavailable, WrongExpectedVersion
 from arco_grpc.store.model import (
     AppendResult,
+    AppendUnit,
     AssetRecord,
-    BackfillDetails,
-    BackfillFilter,
-    BackfillRecord,
     CatalogSnapshot,
-    ChunkQuery,
-    ChunkRecord,
-    ChunkStateCount,
     DynamicPartitionsSnapshot,
     NewEvent,
     Projector,
     RequestRecord,
-    RunRecord,
     StoredEvent,
+    StreamAppend,
     from_microseconds,
-    to_microseconds,
 )
-from arco_grpc.store.sqlite._backfill_reads import (
-    fetch_backfill,
-    fetch_backfill_details,
-    fetch_backfills,
-    fetch_chunks,
-    fetch_run,
+from arco_grpc.store.sqlite._appending import (
+    EVENT_COLUMNS,
+    commit_fast,
+    event_from_row,
+    last_sequence,
+    plan_fast,
+    write_units,
 )
+from arco_grpc.store.sqlite._backfill_queries import BackfillQueries
 from arco_grpc.store.sqlite._schema import PROJECTION_TABLES, migrate
 from arco_grpc.store.sqlite._transaction import SqliteTransaction
+from arco_grpc.store.sqlite._writer import WriterConnection
 
 T = TypeVar("T")
 
 MEMORY = ":memory:"
 _BUSY_TIMEOUT_MS = 10_000
-_EVENT_COLUMNS = "sequence, stream_id, stream_version, event_type, payload, request_id, recorded_at_us"
 
 
-async def _connect(path: str, *, read_only: bool) -> aiosqlite.Connection:
+def _pragmas(path: str, *, read_only: bool) -> list[str]:
+    pragmas = [f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}"]
+    if path != MEMORY:
+        pragmas.append("PRAGMA journal_mode = WAL")
+    # FULL: a commit the server acknowledged survives power loss and kill -9.
+    pragmas.append("PRAGMA synchronous = FULL")
+    if read_only:
+        pragmas.append("PRAGMA query_only = ON")
+    return pragmas
+
+
+async def _connect_reader(path: str) -> aiosqlite.Connection:
     # isolation_level=None: the driver never opens transactions behind our back.
     connection = await aiosqlite.connect(path, isolation_level=None)
     try:
-        await connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        if path != MEMORY:
-            await connection.execute("PRAGMA journal_mode = WAL")
-        # FULL: a commit the server acknowledged survives power loss and kill -9.
-        await connection.execute("PRAGMA synchronous = FULL")
-        if read_only:
-            await connection.execute("PRAGMA query_only = ON")
+        for pragma in _pragmas(path, read_only=True):
+            await connection.execute(pragma)
     except BaseException:
         await connection.close()
         raise
     return connection
 
 
-def _event_from_row(row: Sequence[Any]) -> StoredEvent:
-    return StoredEvent(
-        sequence=int(row[0]),
-        stream_id=str(row[1]),
-        stream_version=int(row[2]),
-        event_type=str(row[3]),
-        payload=bytes(row[4]),
-        request_id=None if row[5] is None else str(row[5]),
-        recorded_at=from_microseconds(int(row[6])),
-    )
+def _conflict(unit: AppendUnit) -> WrongExpectedVersion:
+    first = unit.appends[0] if unit.appends else StreamAppend("", None, ())
+    return WrongExpectedVersion(first.stream_id, first.expected_version or 0)
 
 
 def _asset_from_row(row: Sequence[Any]) -> AssetRecord:
@@ -85,21 +81,26 @@ def _asset_from_row(row: Sequence[Any]) -> AssetRecord:
     )
 
 
-class SqliteEventStore:
+class SqliteEventStore(BackfillQueries):
     """An :class:`~arco_grpc.store.port.EventStore` in one SQLite database file (or in memory).
 
     Appends are serialized by an ``asyncio.Lock`` on the single writer
-    connection and run as ``BEGIN IMMEDIATE ... COMMIT``, so commit order is
-    sequence order. File databases use WAL, so readers (their own
-    connections) never block the writer. An in-memory database has one
-    connection, and its reads take the writer's lock so that they never see
-    an append's uncommitted rows.
+    connection (its own thread, see ``_writer``) and run as ``BEGIN IMMEDIATE
+    ... COMMIT``, so commit order is sequence order. A batch whose units name
+    their expected versions and whose projectors only write commits in one
+    hop to the writer thread; any other takes the general path. File
+    databases use WAL, so readers (their own aiosqlite connections) never
+    block the writer. An in-memory database has one connection, and its
+    reads take the writer's lock so that they never see an append's
+    uncommitted rows.
     """
 
-    def __init__(self, path: str, writer: aiosqlite.Connection, readers: Sequence[aiosqlite.Connection]) -> None:
+    def __init__(self, path: str, writer: WriterConnection, readers: Sequence[aiosqlite.Connection]) -> None:
         self.path = path
         self._writer = writer
         self._write_lock = asyncio.Lock()
+        # The last event sequence, known after a fast commit (None: read it before the next one).
+        self._last_sequence: int | None = None
         self._reader_count = len(readers)
         self._idle_readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         for reader in readers:
@@ -118,7 +119,7 @@ class SqliteEventStore:
                 f"cannot open the SQLite database {path!r}: its directory does not exist; create it first"
             )
         try:
-            writer = await _connect(path, read_only=False)
+            writer = await WriterConnection.open(path, _pragmas(path, read_only=False))
         except sqlite3.Error as error:
             raise StoreUnavailable(f"cannot open the SQLite database {path!r}: {error}") from error
         readers: list[aiosqlite.Connection] = []
@@ -126,14 +127,13 @@ class SqliteEventStore:
             await migrate(writer, now_us=time.time_ns() // 1000)
             if path != MEMORY:
                 for _ in range(reader_count):
-                    readers.append(await _connect(path, read_only=True))
-        except sqlite3.Error as error:
-            for connection in (writer, *readers):
-                await connection.close()
-            raise StoreUnavailable(f"cannot prepare the SQLite database {path!r}: {error}") from error
-        except BaseException:
-            for connection in (writer, *readers):
-                await connection.close()
+                    readers.append(await _connect_reader(path))
+        except BaseException as error:
+            await writer.close()
+            for reader in readers:
+                await reader.close()
+            if isinstance(error, sqlite3.Error):
+                raise StoreUnavailable(f"cannot prepare the SQLite database {path!r}: {error}") from error
             raise
         return cls(path, writer, readers)
 
@@ -150,116 +150,107 @@ class SqliteEventStore:
         project: Projector | None = None,
     ) -> AppendResult:
         """See :meth:`arco_grpc.store.port.EventStore.append`."""
-        recorded_at_us = to_microseconds(recorded_at)
+        unit = AppendUnit((StreamAppend(stream_id, expected_version, tuple(events)),), request, recorded_at, project)
+        result = (await self.append_batch([unit]))[0]
+        if isinstance(result, ArcoError):
+            raise result
+        return result
+
+    async def append_batch(self, units: Sequence[AppendUnit]) -> list[AppendResult | ArcoError]:
+        """See :meth:`arco_grpc.store.port.EventStore.append_batch`."""
+        batch = list(units)
+        if not batch:
+            return []
         # Shielded: a caller that goes away (client cancel, deadline) must not
         # interrupt a transaction half-way; its retry will find the answer.
-        # A replayed request wrote nothing, so committing it changes nothing.
-        return await asyncio.shield(
-            self._write(
-                lambda connection: self._append_in_transaction(
-                    connection, stream_id, expected_version, list(events), request, recorded_at_us, project
-                ),
-                f"the write to stream {stream_id!r}",
-            )
-        )
+        return await asyncio.shield(self._append_batch(batch))
 
-    async def _append_in_transaction(
-        self,
-        connection: aiosqlite.Connection,
-        stream_id: str,
-        expected_version: int | None,
-        events: list[NewEvent],
-        request: RequestRecord | None,
-        recorded_at_us: int,
-        project: Projector | None,
-    ) -> AppendResult:
-        if request is not None:
-            async with connection.execute(
-                "SELECT method, body_fingerprint, response FROM requests WHERE request_id = ?", (request.request_id,)
-            ) as cursor:
-                seen = await cursor.fetchone()
-            if seen is not None:
-                if (seen[0], seen[1]) != (request.method, request.body_fingerprint):
-                    raise RequestIdReused(request.request_id, str(seen[0]))
-                return AppendResult(events=(), response=bytes(seen[2]), replayed=True)
-        current = await self._stream_version(connection, stream_id)
-        if expected_version is not None and expected_version != current:
-            raise WrongExpectedVersion(stream_id, expected_version, current)
-        stored: list[StoredEvent] = []
-        request_id = request.request_id if request else None
-        for offset, event in enumerate(events, start=1):
-            version = current + offset
+    async def _append_batch(self, batch: list[AppendUnit]) -> list[AppendResult | ArcoError]:
+        async with self._write_lock:
+            self._check_open()
             try:
-                cursor = await connection.execute(
-                    "INSERT INTO events (stream_id, stream_version, event_type, payload, request_id, recorded_at_us) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (stream_id, version, event.event_type, event.payload, request_id, recorded_at_us),
-                )
-            except sqlite3.IntegrityError as error:
-                # UNIQUE(stream_id, stream_version): another writer got there first.
-                raise WrongExpectedVersion(stream_id, current) from error
-            sequence = cursor.lastrowid
-            await cursor.close()
-            assert sequence is not None
-            stored.append(
-                StoredEvent(
-                    sequence=sequence,
-                    stream_id=stream_id,
-                    stream_version=version,
-                    event_type=event.event_type,
-                    payload=event.payload,
-                    request_id=request_id,
-                    recorded_at=from_microseconds(recorded_at_us),
-                )
+                if self._last_sequence is None:
+                    self._last_sequence = await self._writer.run(last_sequence)
+                fast = await plan_fast(batch, self._last_sequence)
+                if fast is not None and await self._writer.run(lambda connection: commit_fast(connection, fast)):
+                    self._last_sequence = fast.last_sequence
+                    return fast.results
+            except sqlite3.Error as error:
+                raise StoreUnavailable(f"a batch of {len(batch)} appends failed: {error}") from error
+            self._last_sequence = None
+            return await self._write_locked(
+                lambda connection: self._append_units(connection, batch), f"a batch of {len(batch)} appends"
             )
-        if project is not None and stored:
-            await project(SqliteTransaction(connection), stored)
-        if request is not None:
-            await connection.execute(
-                "INSERT INTO requests (request_id, method, body_fingerprint, response, recorded_at_us) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (request.request_id, request.method, request.body_fingerprint, request.response, recorded_at_us),
-            )
-        return AppendResult(events=tuple(stored), response=request.response if request else None, replayed=False)
+
+    async def _append_units(
+        self, connection: WriterConnection, units: list[AppendUnit]
+    ) -> list[AppendResult | ArcoError]:
+        """Every unit in one transaction; a unit that fails is rolled back alone (its savepoint)."""
+        if len(units) > 1:
+            await connection.execute("SAVEPOINT batch")
+            try:
+                results = await write_units(connection, units)
+                await connection.execute("RELEASE batch")
+                return results
+            except (ArcoError, sqlite3.IntegrityError):
+                # A unit broke a constraint: redo the units one by one, each in its savepoint.
+                await connection.execute("ROLLBACK TO batch")
+                await connection.execute("RELEASE batch")
+        results: list[AppendResult | ArcoError] = []
+        for unit in units:
+            await connection.execute("SAVEPOINT unit")
+            try:
+                results.extend(await write_units(connection, [unit]))
+                await connection.execute("RELEASE unit")
+            except (ArcoError, sqlite3.IntegrityError) as error:
+                await connection.execute("ROLLBACK TO unit")
+                await connection.execute("RELEASE unit")
+                results.append(error if isinstance(error, ArcoError) else _conflict(unit))
+        return results
 
     async def rebuild_projections(self, project: Projector, batch_size: int = 1000) -> int:
         """See :meth:`arco_grpc.store.port.EventStore.rebuild_projections`."""
 
-        async def rebuild(connection: aiosqlite.Connection) -> int:
+        async def rebuild(connection: WriterConnection) -> int:
             for table in PROJECTION_TABLES:
                 await connection.execute(f"DELETE FROM {table}")  # noqa: S608 - names from a constant
             replayed, after = 0, 0
             while True:
-                async with connection.execute(
-                    f"SELECT {_EVENT_COLUMNS} FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                rows = await connection.execute_fetchall(
+                    f"SELECT {EVENT_COLUMNS} FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?",
                     (after, batch_size),
-                ) as cursor:
-                    batch = [_event_from_row(row) for row in await cursor.fetchall()]
+                )
+                batch = [event_from_row(row) for row in rows]
                 if not batch:
                     return replayed
-                await project(SqliteTransaction(connection), batch)
+                transaction = SqliteTransaction(connection)
+                await project(transaction, batch)
+                await transaction.flush()
                 replayed += len(batch)
                 after = batch[-1].sequence
 
         return await asyncio.shield(self._write(rebuild, "rebuilding the projections"))
 
-    async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]], what: str) -> T:
+    async def _write(self, work: Callable[[WriterConnection], Awaitable[T]], what: str) -> T:
         """Runs ``work`` on the writer in one ``BEGIN IMMEDIATE ... COMMIT`` transaction."""
         async with self._write_lock:
             self._check_open()
-            try:
-                await self._writer.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as error:
-                raise StoreUnavailable(f"cannot start a write transaction: {error}") from error
-            try:
-                result = await work(self._writer)
-                await self._writer.execute("COMMIT")
-                return result
-            except BaseException as error:
-                await self._rollback_quietly()
-                if isinstance(error, sqlite3.Error):
-                    raise StoreUnavailable(f"{what} failed: {error}") from error
-                raise
+            return await self._write_locked(work, what)
+
+    async def _write_locked(self, work: Callable[[WriterConnection], Awaitable[T]], what: str) -> T:
+        try:
+            await self._writer.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise StoreUnavailable(f"cannot start a write transaction: {error}") from error
+        try:
+            result = await work(self._writer)
+            await self._writer.execute("COMMIT")
+            return result
+        except BaseException as error:
+            await self._rollback_quietly()
+            if isinstance(error, sqlite3.Error):
+                raise StoreUnavailable(f"{what} failed: {error}") from error
+            raise
 
     async def _rollback_quietly(self) -> None:
         try:
@@ -270,7 +261,7 @@ class SqliteEventStore:
     # -- reads ----------------------------------------------------------------
 
     @asynccontextmanager
-    async def _reading(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def _reading(self) -> AsyncIterator[Any]:
         self._check_open()
         if self._reader_count == 0:
             async with self._write_lock:
@@ -284,7 +275,7 @@ class SqliteEventStore:
             self._idle_readers.put_nowait(connection)
 
     @asynccontextmanager
-    async def _snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def _snapshot(self) -> AsyncIterator[Any]:
         """A read transaction: every query inside sees the same committed state."""
         async with self._reading() as connection:
             try:
@@ -304,35 +295,33 @@ class SqliteEventStore:
     async def _fetchall(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
         async with self._reading() as connection:
             try:
-                async with connection.execute(sql, parameters) as cursor:
-                    return list(await cursor.fetchall())
+                return list(await connection.execute_fetchall(sql, parameters))
             except sqlite3.Error as error:
                 raise StoreUnavailable(f"a read failed: {error}") from error
 
     @staticmethod
-    async def _stream_version(connection: aiosqlite.Connection, stream_id: str) -> int:
-        async with connection.execute(
+    async def _stream_version(connection: Any, stream_id: str) -> int:
+        rows = list(await connection.execute_fetchall(
             "SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = ?", (stream_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        ))
+        return int(rows[0][0]) if rows else 0
 
     async def read_stream(self, stream_id: str, after_version: int = 0, limit: int | None = None) -> list[StoredEvent]:
         """See :meth:`arco_grpc.store.port.EventStore.read_stream`."""
         rows = await self._fetchall(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE stream_id = ? AND stream_version > ? "
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? AND stream_version > ? "
             "ORDER BY stream_version LIMIT ?",
             (stream_id, after_version, -1 if limit is None else limit),
         )
-        return [_event_from_row(row) for row in rows]
+        return [event_from_row(row) for row in rows]
 
     async def read_all(self, after_sequence: int = 0, limit: int | None = None) -> list[StoredEvent]:
         """See :meth:`arco_grpc.store.port.EventStore.read_all`."""
         rows = await self._fetchall(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?",
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?",
             (after_sequence, -1 if limit is None else limit),
         )
-        return [_event_from_row(row) for row in rows]
+        return [event_from_row(row) for row in rows]
 
     async def max_sequence(self) -> int:
         """See :meth:`arco_grpc.store.port.EventStore.max_sequence`."""
@@ -360,10 +349,9 @@ class SqliteEventStore:
         """See :meth:`arco_grpc.store.port.EventStore.catalog_snapshot`."""
         async with self._snapshot() as connection:
             version = await self._stream_version(connection, stream_id)
-            async with connection.execute(
+            rows = await connection.execute_fetchall(
                 "SELECT key, version, definition, updated_at_us FROM assets ORDER BY key"
-            ) as cursor:
-                rows = await cursor.fetchall()
+            )
         return CatalogSnapshot(stream_version=version, assets=tuple(_asset_from_row(row) for row in rows))
 
     async def get_asset(self, key: str) -> AssetRecord | None:
@@ -383,10 +371,9 @@ class SqliteEventStore:
         """See :meth:`arco_grpc.store.port.EventStore.dynamic_partitions`."""
         async with self._snapshot() as connection:
             version = await self._stream_version(connection, stream_id)
-            async with connection.execute(
+            rows = await connection.execute_fetchall(
                 "SELECT partition_key FROM dynamic_partitions WHERE name = ? ORDER BY ordinal, position", (name,)
-            ) as cursor:
-                rows = await cursor.fetchall()
+            )
         return DynamicPartitionsSnapshot(name=name, stream_version=version, keys=tuple(str(row[0]) for row in rows))
 
     async def asset_version(self, key: str, version: int) -> AssetRecord | None:
@@ -396,33 +383,6 @@ class SqliteEventStore:
             (key, version),
         )
         return _asset_from_row(rows[0]) if rows else None
-
-    async def get_backfill(self, backfill_id: str) -> BackfillRecord | None:
-        """See :meth:`arco_grpc.store.port.EventStore.get_backfill`."""
-        async with self._snapshot() as connection:
-            return await fetch_backfill(connection, backfill_id)
-
-    async def backfill_details(self, backfill_id: str, transition_limit: int) -> BackfillDetails | None:
-        """See :meth:`arco_grpc.store.port.EventStore.backfill_details`."""
-        async with self._snapshot() as connection:
-            return await fetch_backfill_details(connection, backfill_id, transition_limit)
-
-    async def list_backfills(
-        self, where: BackfillFilter, before_sequence: int | None, limit: int
-    ) -> list[tuple[BackfillRecord, tuple[ChunkStateCount, ...]]]:
-        """See :meth:`arco_grpc.store.port.EventStore.list_backfills`."""
-        async with self._snapshot() as connection:
-            return await fetch_backfills(connection, where, before_sequence, limit)
-
-    async def list_chunks(self, query: ChunkQuery) -> list[ChunkRecord]:
-        """See :meth:`arco_grpc.store.port.EventStore.list_chunks`."""
-        async with self._snapshot() as connection:
-            return await fetch_chunks(connection, query)
-
-    async def get_run(self, run_key: str) -> RunRecord | None:
-        """See :meth:`arco_grpc.store.port.EventStore.get_run`."""
-        async with self._snapshot() as connection:
-            return await fetch_run(connection, run_key)
 
     # -- lifecycle ------------------------------------------------------------
 

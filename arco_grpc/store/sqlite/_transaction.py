@@ -1,154 +1,322 @@
-"""Projection writes inside a SQLite append transaction."""
+"""Projection writes inside a SQLite append transaction, buffered and written in batches.
+
+Every write is kept in memory until the transaction flushes: the rows of each
+kind go out with one ``executemany``, and a row written twice in one
+transaction is written once, with its last value. A flush is one hop to the
+writer thread (:func:`execute_writes` runs there). Reads flush first, so a
+projector always reads its own writes; a detached transaction (no
+connection: the group-commit fast path) refuses reads with
+:class:`NeedsDatabase`, and the caller takes the slow path.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-
-import aiosqlite
+from typing import Any
 
 from arco_grpc.store.errors import DuplicateRunKey
 from arco_grpc.store.model import (
     AssetRecord,
     BackfillRecord,
     ChunkRecord,
+    RoundRecord,
+    RunEnd,
     RunRecord,
     TransitionRecord,
     to_microseconds,
 )
-from arco_grpc.store.sqlite._backfill_reads import fetch_backfill
+from arco_grpc.store.sqlite._backfill_reads import fetch_backfill, fetch_chunk, metadata_to_text
+from arco_grpc.store.sqlite._writer import WriterConnection
 
 # SQLite's default limit on bound variables is 32766 (3.32+); stay far below it.
 _MAX_VARIABLES = 500
 
+_UPSERT_BACKFILL = (
+    "INSERT INTO backfills (backfill_id, state, state_version, max_concurrency, dispatch_order, title, "
+    "creator, fingerprint, as_of_us, created_at_us, updated_at_us, ended_at_us, created_sequence, "
+    "partitions_total, chunks_total, partitions_succeeded, partitions_failed, partitions_cancelled, "
+    "leased_chunks, spec, round, round_chunks, round_finished, partitions_running, round_partitions) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    # What a backfill's later events can change; the rest is fixed at creation.
+    "ON CONFLICT (backfill_id) DO UPDATE SET state = excluded.state, state_version = excluded.state_version, "
+    "max_concurrency = excluded.max_concurrency, updated_at_us = excluded.updated_at_us, "
+    "ended_at_us = excluded.ended_at_us, chunks_total = excluded.chunks_total, "
+    "partitions_succeeded = excluded.partitions_succeeded, partitions_failed = excluded.partitions_failed, "
+    "partitions_cancelled = excluded.partitions_cancelled, leased_chunks = excluded.leased_chunks, "
+    "round = excluded.round, round_chunks = excluded.round_chunks, round_finished = excluded.round_finished, "
+    "partitions_running = excluded.partitions_running, round_partitions = excluded.round_partitions"
+)
+_UPSERT_TARGET = (
+    "INSERT INTO backfill_targets (backfill_id, position, asset_key, succeeded, failed) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (backfill_id, position) DO UPDATE SET succeeded = excluded.succeeded, failed = excluded.failed"
+)
+_UPSERT_CHUNK = (
+    "INSERT INTO chunks (backfill_id, target_position, round, chunk_index, asset_key, state, attempt, run_key, "
+    "partition_count, subset, updated_at_us, remaining, remaining_count, run_id, worker_id, leased_at_us, "
+    "lease_expires_at_us, lease_ttl_ms, next_attempt_at_us, failed_attempts, failed_count, error) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (backfill_id, target_position, round, chunk_index) DO UPDATE SET "
+    "state = excluded.state, attempt = excluded.attempt, run_key = excluded.run_key, "
+    "partition_count = excluded.partition_count, subset = excluded.subset, updated_at_us = excluded.updated_at_us, "
+    "remaining = excluded.remaining, remaining_count = excluded.remaining_count, run_id = excluded.run_id, worker_id = excluded.worker_id, "
+    "leased_at_us = excluded.leased_at_us, lease_expires_at_us = excluded.lease_expires_at_us, "
+    "lease_ttl_ms = excluded.lease_ttl_ms, next_attempt_at_us = excluded.next_attempt_at_us, "
+    "failed_attempts = excluded.failed_attempts, failed_count = excluded.failed_count, error = excluded.error"
+)
+_INSERT_RUN = (
+    "INSERT INTO runs (run_key, backfill_id, asset_key, round, chunk_index, attempt, created_at_us, run_id, "
+    "target_position, worker_id, state, lease_sequence, ended_at_us, partitions, partition_count, failed, "
+    "failed_count, error, metadata, will_retry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_END_RUN = (
+    "UPDATE runs SET state = ?, ended_at_us = ?, failed = ?, failed_count = ?, error = ?, metadata = ?, "
+    "will_retry = ? WHERE run_id = ?"
+)
 
-def _micros_or_none(record: BackfillRecord) -> int | None:
-    return None if record.ended_at is None else to_microseconds(record.ended_at)
+
+def _micros(moment: Any) -> int | None:
+    return None if moment is None else to_microseconds(moment)
+
+
+def _backfill_row(record: BackfillRecord) -> tuple[Any, ...]:
+    return (
+        record.backfill_id, record.state, record.state_version, record.max_concurrency, record.dispatch_order,
+        record.title, record.creator, record.fingerprint, to_microseconds(record.as_of),
+        to_microseconds(record.created_at), to_microseconds(record.updated_at), _micros(record.ended_at),
+        record.created_sequence, record.partitions_total, record.chunks_total, record.partitions_succeeded,
+        record.partitions_failed, record.partitions_cancelled, record.leased_chunks, record.spec, record.round,
+        record.round_chunks, record.round_finished, record.partitions_running, record.round_partitions,
+    )
+
+
+def _outcome(record: BackfillRecord, position: int) -> tuple[bytes | None, bytes | None]:
+    return record.outcomes[position] if position < len(record.outcomes) else (None, None)
+
+
+def _chunk_row(record: ChunkRecord) -> tuple[Any, ...]:
+    return (
+        record.backfill_id, record.target_position, record.round, record.chunk_index, record.asset_key,
+        record.state, record.attempt, record.run_key, record.partition_count, record.subset,
+        to_microseconds(record.updated_at), record.remaining, record.remaining_count, record.run_id, record.worker_id,
+        _micros(record.leased_at), _micros(record.lease_expires_at), record.lease_ttl_ms,
+        _micros(record.next_attempt_at), record.failed_attempts, record.failed_count, record.error,
+    )
+
+
+def _run_row(record: RunRecord) -> tuple[Any, ...]:
+    return (
+        record.run_key, record.backfill_id, record.asset_key, record.round, record.chunk_index, record.attempt,
+        to_microseconds(record.created_at), record.run_id or None, record.target_position, record.worker_id,
+        record.state, record.lease_sequence, _micros(record.ended_at), record.partitions, record.partition_count,
+        record.failed, record.failed_count, record.error, metadata_to_text(record.metadata), int(record.will_retry),
+    )
+
+
+def _end_row(end: RunEnd) -> tuple[Any, ...]:
+    return (
+        end.state, to_microseconds(end.ended_at), end.failed, end.failed_count, end.error,
+        metadata_to_text(end.metadata), int(end.will_retry), end.run_id,
+    )
+
+
+# (SQL, rows, whether the rows are new runs): one executemany each, in order.
+Write = tuple[str, list[tuple[Any, ...]], bool]
+
+
+class NeedsDatabase(Exception):
+    """A detached transaction was asked to read: the append must take the slow path."""
+
+
+def execute_writes(connection: sqlite3.Connection, writes: list[Write]) -> None:
+    """Runs buffered writes, on the writer thread.
+
+    Raises:
+        DuplicateRunKey: a new run's key names a run that exists.
+    """
+    for sql, rows, new_runs in writes:
+        if not new_runs:
+            connection.executemany(sql, rows).close()
+            continue
+        before = connection.total_changes
+        try:
+            connection.executemany(sql, rows).close()
+        except sqlite3.IntegrityError as error:
+            # executemany stops at the first refused row: the rows before it went in.
+            refused = min(connection.total_changes - before, len(rows) - 1)
+            raise DuplicateRunKey(str(rows[refused][0])) from error
 
 
 class SqliteTransaction:
-    """The :class:`~arco_grpc.store.port.Transaction` of one SQLite append."""
+    """The :class:`~arco_grpc.store.port.Transaction` of one SQLite write transaction (None: detached)."""
 
-    __slots__ = ("_connection",)
+    __slots__ = (
+        "_connection", "_statements", "_backfills", "_identities", "_chunks", "_runs", "_ends", "_transitions",
+        "_rounds",
+    )
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: WriterConnection | None) -> None:
         self._connection = connection
+        # Catalog writes, in the order they were made.
+        self._statements: list[Write] = []
+        self._backfills: dict[str, BackfillRecord] = {}
+        # The targets and tags of each buffered backfill, as first put (they never change).
+        self._identities: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {}
+        self._chunks: dict[tuple[str, int, int, int], ChunkRecord] = {}
+        self._runs: list[RunRecord] = []
+        self._ends: dict[str, RunEnd] = {}
+        self._transitions: list[TransitionRecord] = []
+        self._rounds: list[RoundRecord] = []
+
+    # -- catalog ------------------------------------------------------------------------
 
     async def put_asset(self, record: AssetRecord) -> None:
         """Inserts or replaces the asset row with ``record.key``, and keeps the version in the history."""
         values = (record.key, record.version, record.definition, to_microseconds(record.updated_at))
-        await self._connection.execute(
+        self._statements.append((
             "INSERT INTO assets (key, version, definition, updated_at_us) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET version = excluded.version, "
             "definition = excluded.definition, updated_at_us = excluded.updated_at_us",
-            values,
-        )
-        await self._connection.execute(
+            [values],
+            False,
+        ))
+        self._statements.append((
             "INSERT INTO asset_versions (key, version, definition, applied_at_us) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (key, version) DO UPDATE SET definition = excluded.definition, "
             "applied_at_us = excluded.applied_at_us",
-            values,
-        )
+            [values],
+            False,
+        ))
 
     async def add_dynamic_partitions(self, name: str, keys: Sequence[str], ordinal: int) -> None:
         """Appends the absent ``keys`` after every existing key; present keys keep their place."""
-        await self._connection.executemany(
+        self._statements.append((
             "INSERT INTO dynamic_partitions (name, partition_key, ordinal, position) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (name, partition_key) DO NOTHING",
             [(name, key, ordinal, position) for position, key in enumerate(keys)],
-        )
+            False,
+        ))
 
     async def delete_dynamic_partitions(self, name: str, keys: Sequence[str]) -> None:
         """Removes ``keys`` from definition ``name``; absent keys are ignored."""
-        for start in range(0, len(keys), _MAX_VARIABLES):
-            batch = list(keys[start : start + _MAX_VARIABLES])
-            marks = ", ".join("?" for _ in batch)
-            await self._connection.execute(
-                f"DELETE FROM dynamic_partitions WHERE name = ? AND partition_key IN ({marks})", (name, *batch)
-            )
+        self._statements.append((
+            "DELETE FROM dynamic_partitions WHERE name = ? AND partition_key = ?", [(name, key) for key in keys], False
+        ))
+
+    # -- reads ----------------------------------------------------------------------------
+
+    async def _connected(self) -> WriterConnection:
+        if self._connection is None:
+            raise NeedsDatabase("a detached transaction cannot read")
+        await self.flush()
+        return self._connection
 
     async def get_backfill(self, backfill_id: str) -> BackfillRecord | None:
         """The backfill row, as written so far in this transaction."""
-        return await fetch_backfill(self._connection, backfill_id)
+        if backfill_id in self._backfills:
+            return self._backfills[backfill_id]
+        return await fetch_backfill(await self._connected(), backfill_id)  # type: ignore[arg-type]
+
+    async def get_chunk(self, backfill_id: str, target_position: int, round_number: int, index: int) -> ChunkRecord | None:
+        """One chunk row, as written so far in this transaction."""
+        buffered = self._chunks.get((backfill_id, target_position, round_number, index))
+        if buffered is not None:
+            return buffered
+        connection = await self._connected()
+        return await fetch_chunk(connection, backfill_id, target_position, round_number, index)  # type: ignore[arg-type]
+
+    # -- backfills ------------------------------------------------------------------------
 
     async def put_backfill(self, record: BackfillRecord) -> None:
-        """Inserts or replaces the backfill row; targets and tags are written on insert only."""
-        cursor = await self._connection.execute(
-            "INSERT INTO backfills (backfill_id, state, state_version, max_concurrency, dispatch_order, title, "
-            "creator, fingerprint, as_of_us, created_at_us, updated_at_us, ended_at_us, created_sequence, "
-            "partitions_total, chunks_total, partitions_succeeded, partitions_failed, partitions_cancelled, "
-            "leased_chunks, spec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (backfill_id) DO NOTHING",
-            (
-                record.backfill_id, record.state, record.state_version, record.max_concurrency,
-                record.dispatch_order, record.title, record.creator, record.fingerprint,
-                to_microseconds(record.as_of), to_microseconds(record.created_at),
-                to_microseconds(record.updated_at), _micros_or_none(record), record.created_sequence,
-                record.partitions_total, record.chunks_total, record.partitions_succeeded,
-                record.partitions_failed, record.partitions_cancelled, record.leased_chunks, record.spec,
-            ),
-        )
-        inserted = cursor.rowcount == 1
-        await cursor.close()
-        if not inserted:
-            # What a backfill's later events can change; the rest is fixed at creation.
-            await self._connection.execute(
-                "UPDATE backfills SET state = ?, state_version = ?, max_concurrency = ?, updated_at_us = ?, "
-                "ended_at_us = ?, partitions_succeeded = ?, partitions_failed = ?, partitions_cancelled = ?, "
-                "leased_chunks = ? WHERE backfill_id = ?",
-                (
-                    record.state, record.state_version, record.max_concurrency, to_microseconds(record.updated_at),
-                    _micros_or_none(record), record.partitions_succeeded, record.partitions_failed,
-                    record.partitions_cancelled, record.leased_chunks, record.backfill_id,
-                ),
-            )
-            return
-        await self._connection.executemany(
-            "INSERT INTO backfill_targets (backfill_id, position, asset_key) VALUES (?, ?, ?)",
-            [(record.backfill_id, position, key) for position, key in enumerate(record.asset_keys)],
-        )
-        await self._connection.executemany(
-            "INSERT INTO backfill_tags (backfill_id, tag_key, tag_value) VALUES (?, ?, ?)",
-            [(record.backfill_id, key, value) for key, value in record.tags],
-        )
+        """Inserts or replaces the backfill row and its targets' outcomes; targets and tags are fixed at insert."""
+        self._backfills[record.backfill_id] = record
+        self._identities.setdefault(record.backfill_id, (record.asset_keys, record.tags))
 
     async def add_backfill_transition(self, record: TransitionRecord) -> None:
         """Records one state change of a backfill."""
-        await self._connection.execute(
-            "INSERT INTO backfill_transitions (backfill_id, state_version, from_state, to_state, reason, "
-            "recorded_at_us, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                record.backfill_id, record.state_version, record.from_state, record.to_state, record.reason,
-                to_microseconds(record.recorded_at), record.request_id,
-            ),
-        )
+        self._transitions.append(record)
+
+    async def put_round(self, record: RoundRecord) -> None:
+        """Records the partitions a retry round holds for one target."""
+        self._rounds.append(record)
 
     async def put_chunk(self, record: ChunkRecord) -> None:
         """Inserts or replaces the row of one chunk."""
-        await self._connection.execute(
-            "INSERT INTO chunks (backfill_id, target_position, round, chunk_index, asset_key, state, attempt, "
-            "run_key, partition_count, subset, updated_at_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (backfill_id, target_position, round, chunk_index) DO UPDATE SET "
-            "state = excluded.state, attempt = excluded.attempt, run_key = excluded.run_key, "
-            "partition_count = excluded.partition_count, subset = excluded.subset, "
-            "updated_at_us = excluded.updated_at_us",
-            (
-                record.backfill_id, record.target_position, record.round, record.chunk_index, record.asset_key,
-                record.state, record.attempt, record.run_key, record.partition_count, record.subset,
-                to_microseconds(record.updated_at),
-            ),
-        )
+        self._chunks[(record.backfill_id, record.target_position, record.round, record.chunk_index)] = record
 
     async def record_run(self, record: RunRecord) -> None:
-        """Records a run; a run key seen before raises DuplicateRunKey (the append then writes nothing)."""
-        try:
-            await self._connection.execute(
-                "INSERT INTO runs (run_key, backfill_id, asset_key, round, chunk_index, attempt, created_at_us) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    record.run_key, record.backfill_id, record.asset_key, record.round, record.chunk_index,
-                    record.attempt, to_microseconds(record.created_at),
-                ),
-            )
-        except sqlite3.IntegrityError as error:
-            raise DuplicateRunKey(record.run_key) from error
+        """Records a new run; a run key seen before raises DuplicateRunKey (when the transaction flushes)."""
+        self._runs.append(record)
+
+    async def end_run(self, end: RunEnd) -> None:
+        """Records how a run ended."""
+        self._ends[end.run_id] = end
+
+    # -- flushing -------------------------------------------------------------------------
+
+    def take_writes(self) -> list[Write]:
+        """Everything buffered, as statements in the order they must run; the buffer is emptied."""
+        writes = self._statements
+        backfills, identities, chunks = self._backfills, self._identities, self._chunks
+        if backfills:
+            writes.append((_UPSERT_BACKFILL, [_backfill_row(r) for r in backfills.values()], False))
+            writes.append((
+                _UPSERT_TARGET,
+                [
+                    (record.backfill_id, position, key, *_outcome(record, position))
+                    for record in backfills.values()
+                    for position, key in enumerate(identities[record.backfill_id][0])
+                ],
+                False,
+            ))
+            writes.append((
+                "INSERT INTO backfill_tags (backfill_id, tag_key, tag_value) VALUES (?, ?, ?) "
+                "ON CONFLICT (backfill_id, tag_key) DO NOTHING",
+                [(backfill_id, key, value) for backfill_id, (_, tags) in identities.items() for key, value in tags],
+                False,
+            ))
+        if self._transitions:
+            writes.append((
+                "INSERT INTO backfill_transitions (backfill_id, state_version, from_state, to_state, reason, "
+                "recorded_at_us, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (t.backfill_id, t.state_version, t.from_state, t.to_state, t.reason,
+                     to_microseconds(t.recorded_at), t.request_id)
+                    for t in self._transitions
+                ],
+                False,
+            ))
+        if self._rounds:
+            writes.append((
+                "INSERT INTO backfill_rounds (backfill_id, round, target_position, asset_key, partitions, "
+                "partition_count, chunk_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (r.backfill_id, r.round, r.target_position, r.asset_key, r.partitions, r.partition_count,
+                     r.chunk_count)
+                    for r in self._rounds
+                ],
+                False,
+            ))
+        if chunks:
+            writes.append((_UPSERT_CHUNK, [_chunk_row(r) for r in chunks.values()], False))
+        if self._runs:
+            writes.append((_INSERT_RUN, [_run_row(r) for r in self._runs], True))
+        if self._ends:
+            writes.append((_END_RUN, [_end_row(end) for end in self._ends.values()], False))
+        self._statements, self._backfills, self._identities, self._chunks = [], {}, {}, {}
+        self._runs, self._ends, self._transitions, self._rounds = [], {}, [], []
+        return writes
+
+    async def flush(self) -> None:
+        """Writes everything buffered, in one hop to the writer thread.
+
+        Raises:
+            DuplicateRunKey: a new run's key names a run that exists.
+            NeedsDatabase: the transaction is detached and holds writes.
+        """
+        writes = self.take_writes()
+        if not writes:
+            return
+        if self._connection is None:
+            raise NeedsDatabase("a detached transaction cannot write")
+        await self._connection.run(lambda connection: execute_writes(connection, writes))

@@ -21,7 +21,7 @@ class BackfillTargetSpec(_message.Message):
     def __init__(self, asset_key: _Optional[str] = ..., selector: _Optional[_Union[_partitions_pb2.PartitionSelector, _Mapping]] = ...) -> None: ...
 
 class CreateBackfillRequest(_message.Message):
-    __slots__ = ("request_id", "targets", "chunk_size", "max_concurrency", "order", "tags", "title", "description", "as_of", "validate_only", "creator")
+    __slots__ = ("request_id", "targets", "chunk_size", "max_concurrency", "order", "tags", "title", "description", "as_of", "validate_only", "creator", "retry_policy")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -40,6 +40,7 @@ class CreateBackfillRequest(_message.Message):
     AS_OF_FIELD_NUMBER: _ClassVar[int]
     VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     CREATOR_FIELD_NUMBER: _ClassVar[int]
+    RETRY_POLICY_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     targets: _containers.RepeatedCompositeFieldContainer[BackfillTargetSpec]
     chunk_size: int
@@ -51,7 +52,8 @@ class CreateBackfillRequest(_message.Message):
     as_of: _timestamp_pb2.Timestamp
     validate_only: bool
     creator: str
-    def __init__(self, request_id: _Optional[str] = ..., targets: _Optional[_Iterable[_Union[BackfillTargetSpec, _Mapping]]] = ..., chunk_size: _Optional[int] = ..., max_concurrency: _Optional[int] = ..., order: _Optional[_Union[_backfills_pb2.Backfill.Order, str]] = ..., tags: _Optional[_Mapping[str, str]] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., validate_only: _Optional[bool] = ..., creator: _Optional[str] = ...) -> None: ...
+    retry_policy: _backfills_pb2.RetryPolicy
+    def __init__(self, request_id: _Optional[str] = ..., targets: _Optional[_Iterable[_Union[BackfillTargetSpec, _Mapping]]] = ..., chunk_size: _Optional[int] = ..., max_concurrency: _Optional[int] = ..., order: _Optional[_Union[_backfills_pb2.Backfill.Order, str]] = ..., tags: _Optional[_Mapping[str, str]] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., validate_only: _Optional[bool] = ..., creator: _Optional[str] = ..., retry_policy: _Optional[_Union[_backfills_pb2.RetryPolicy, _Mapping]] = ...) -> None: ...
 
 class CreateBackfillResponse(_message.Message):
     __slots__ = ("backfill", "plan")
@@ -277,7 +279,7 @@ class BackfillEvent(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., backfill_id: _Optional[str] = ..., state_version: _Optional[int] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., request_id: _Optional[str] = ..., payload: _Optional[_Union[BackfillEventPayload, _Mapping]] = ...) -> None: ...
 
 class BackfillEventPayload(_message.Message):
-    __slots__ = ("created", "started", "paused", "resumed", "cancel_requested", "cancelled", "completed", "concurrency_changed")
+    __slots__ = ("created", "started", "paused", "resumed", "cancel_requested", "cancelled", "completed", "concurrency_changed", "chunk_leased", "chunk_succeeded", "chunk_failed", "chunk_lease_expired", "chunk_released", "chunk_cancelled", "retry_round_opened")
     CREATED_FIELD_NUMBER: _ClassVar[int]
     STARTED_FIELD_NUMBER: _ClassVar[int]
     PAUSED_FIELD_NUMBER: _ClassVar[int]
@@ -286,6 +288,13 @@ class BackfillEventPayload(_message.Message):
     CANCELLED_FIELD_NUMBER: _ClassVar[int]
     COMPLETED_FIELD_NUMBER: _ClassVar[int]
     CONCURRENCY_CHANGED_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_LEASED_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_SUCCEEDED_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FAILED_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_LEASE_EXPIRED_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_RELEASED_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_CANCELLED_FIELD_NUMBER: _ClassVar[int]
+    RETRY_ROUND_OPENED_FIELD_NUMBER: _ClassVar[int]
     created: _events_pb2.BackfillCreated
     started: _events_pb2.BackfillStarted
     paused: _events_pb2.BackfillPaused
@@ -294,7 +303,14 @@ class BackfillEventPayload(_message.Message):
     cancelled: _events_pb2.BackfillCancelled
     completed: _events_pb2.BackfillCompleted
     concurrency_changed: _events_pb2.BackfillConcurrencyChanged
-    def __init__(self, created: _Optional[_Union[_events_pb2.BackfillCreated, _Mapping]] = ..., started: _Optional[_Union[_events_pb2.BackfillStarted, _Mapping]] = ..., paused: _Optional[_Union[_events_pb2.BackfillPaused, _Mapping]] = ..., resumed: _Optional[_Union[_events_pb2.BackfillResumed, _Mapping]] = ..., cancel_requested: _Optional[_Union[_events_pb2.BackfillCancelRequested, _Mapping]] = ..., cancelled: _Optional[_Union[_events_pb2.BackfillCancelled, _Mapping]] = ..., completed: _Optional[_Union[_events_pb2.BackfillCompleted, _Mapping]] = ..., concurrency_changed: _Optional[_Union[_events_pb2.BackfillConcurrencyChanged, _Mapping]] = ...) -> None: ...
+    chunk_leased: _events_pb2.ChunkLeased
+    chunk_succeeded: _events_pb2.ChunkSucceeded
+    chunk_failed: _events_pb2.ChunkFailed
+    chunk_lease_expired: _events_pb2.ChunkLeaseExpired
+    chunk_released: _events_pb2.ChunkReleased
+    chunk_cancelled: _events_pb2.ChunkCancelled
+    retry_round_opened: _events_pb2.RetryRoundOpened
+    def __init__(self, created: _Optional[_Union[_events_pb2.BackfillCreated, _Mapping]] = ..., started: _Optional[_Union[_events_pb2.BackfillStarted, _Mapping]] = ..., paused: _Optional[_Union[_events_pb2.BackfillPaused, _Mapping]] = ..., resumed: _Optional[_Union[_events_pb2.BackfillResumed, _Mapping]] = ..., cancel_requested: _Optional[_Union[_events_pb2.BackfillCancelRequested, _Mapping]] = ..., cancelled: _Optional[_Union[_events_pb2.BackfillCancelled, _Mapping]] = ..., completed: _Optional[_Union[_events_pb2.BackfillCompleted, _Mapping]] = ..., concurrency_changed: _Optional[_Union[_events_pb2.BackfillConcurrencyChanged, _Mapping]] = ..., chunk_leased: _Optional[_Union[_events_pb2.ChunkLeased, _Mapping]] = ..., chunk_succeeded: _Optional[_Union[_events_pb2.ChunkSucceeded, _Mapping]] = ..., chunk_failed: _Optional[_Union[_events_pb2.ChunkFailed, _Mapping]] = ..., chunk_lease_expired: _Optional[_Union[_events_pb2.ChunkLeaseExpired, _Mapping]] = ..., chunk_released: _Optional[_Union[_events_pb2.ChunkReleased, _Mapping]] = ..., chunk_cancelled: _Optional[_Union[_events_pb2.ChunkCancelled, _Mapping]] = ..., retry_round_opened: _Optional[_Union[_events_pb2.RetryRoundOpened, _Mapping]] = ...) -> None: ...
 
 class RetryFailedPartitionsRequest(_message.Message):
     __slots__ = ("request_id", "backfill_id", "expected_state_version", "reason", "include_unattempted")

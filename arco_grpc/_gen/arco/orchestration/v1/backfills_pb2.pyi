@@ -1,6 +1,7 @@
 import datetime
 
 from arco_grpc._gen.arco.orchestration.v1 import partitions_pb2 as _partitions_pb2
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -12,7 +13,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Backfill(_message.Message):
-    __slots__ = ("id", "state", "state_version", "targets", "max_concurrency", "order", "tags", "title", "description", "creator", "as_of", "create_time", "update_time", "end_time", "progress", "transitions", "fingerprint")
+    __slots__ = ("id", "state", "state_version", "targets", "max_concurrency", "order", "tags", "title", "description", "creator", "as_of", "create_time", "update_time", "end_time", "progress", "transitions", "fingerprint", "retry_policy", "round", "outcomes")
     class State(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATE_UNSPECIFIED: _ClassVar[Backfill.State]
@@ -61,6 +62,9 @@ class Backfill(_message.Message):
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
     TRANSITIONS_FIELD_NUMBER: _ClassVar[int]
     FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
+    RETRY_POLICY_FIELD_NUMBER: _ClassVar[int]
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
     id: str
     state: Backfill.State
     state_version: int
@@ -78,7 +82,36 @@ class Backfill(_message.Message):
     progress: BackfillProgress
     transitions: _containers.RepeatedCompositeFieldContainer[StateTransition]
     fingerprint: str
-    def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[Backfill.State, str]] = ..., state_version: _Optional[int] = ..., targets: _Optional[_Iterable[_Union[BackfillTarget, _Mapping]]] = ..., max_concurrency: _Optional[int] = ..., order: _Optional[_Union[Backfill.Order, str]] = ..., tags: _Optional[_Mapping[str, str]] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., creator: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., progress: _Optional[_Union[BackfillProgress, _Mapping]] = ..., transitions: _Optional[_Iterable[_Union[StateTransition, _Mapping]]] = ..., fingerprint: _Optional[str] = ...) -> None: ...
+    retry_policy: RetryPolicy
+    round: int
+    outcomes: _containers.RepeatedCompositeFieldContainer[TargetOutcome]
+    def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[Backfill.State, str]] = ..., state_version: _Optional[int] = ..., targets: _Optional[_Iterable[_Union[BackfillTarget, _Mapping]]] = ..., max_concurrency: _Optional[int] = ..., order: _Optional[_Union[Backfill.Order, str]] = ..., tags: _Optional[_Mapping[str, str]] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., creator: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., progress: _Optional[_Union[BackfillProgress, _Mapping]] = ..., transitions: _Optional[_Iterable[_Union[StateTransition, _Mapping]]] = ..., fingerprint: _Optional[str] = ..., retry_policy: _Optional[_Union[RetryPolicy, _Mapping]] = ..., round: _Optional[int] = ..., outcomes: _Optional[_Iterable[_Union[TargetOutcome, _Mapping]]] = ...) -> None: ...
+
+class RetryPolicy(_message.Message):
+    __slots__ = ("max_attempts", "initial_backoff", "backoff_multiplier", "max_backoff")
+    MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    INITIAL_BACKOFF_FIELD_NUMBER: _ClassVar[int]
+    BACKOFF_MULTIPLIER_FIELD_NUMBER: _ClassVar[int]
+    MAX_BACKOFF_FIELD_NUMBER: _ClassVar[int]
+    max_attempts: int
+    initial_backoff: _duration_pb2.Duration
+    backoff_multiplier: float
+    max_backoff: _duration_pb2.Duration
+    def __init__(self, max_attempts: _Optional[int] = ..., initial_backoff: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., backoff_multiplier: _Optional[float] = ..., max_backoff: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class TargetOutcome(_message.Message):
+    __slots__ = ("asset_key", "succeeded", "succeeded_count", "failed", "failed_count")
+    ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
+    SUCCEEDED_FIELD_NUMBER: _ClassVar[int]
+    SUCCEEDED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    FAILED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    asset_key: str
+    succeeded: _partitions_pb2.PartitionSubset
+    succeeded_count: int
+    failed: _partitions_pb2.PartitionSubset
+    failed_count: int
+    def __init__(self, asset_key: _Optional[str] = ..., succeeded: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., succeeded_count: _Optional[int] = ..., failed: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., failed_count: _Optional[int] = ...) -> None: ...
 
 class BackfillTarget(_message.Message):
     __slots__ = ("asset_key", "selector", "selector_fingerprint", "partition_count", "chunk_size", "chunk_count", "asset_version", "dynamic_partitions_versions")
@@ -149,7 +182,7 @@ class StateTransition(_message.Message):
     def __init__(self, from_state: _Optional[_Union[Backfill.State, str]] = ..., to_state: _Optional[_Union[Backfill.State, str]] = ..., reason: _Optional[str] = ..., state_version: _Optional[int] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class Chunk(_message.Message):
-    __slots__ = ("backfill_id", "asset_key", "round", "index", "state", "partitions", "partition_count", "first_key", "last_key", "partition_keys", "attempt", "run_key", "update_time")
+    __slots__ = ("backfill_id", "asset_key", "round", "index", "state", "partitions", "partition_count", "first_key", "last_key", "partition_keys", "attempt", "run_key", "update_time", "run_id", "worker_id", "lease_expire_time", "next_attempt_time", "failed_attempts", "failed_partition_count", "error_message", "remaining_partitions", "remaining_partition_count")
     class State(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATE_UNSPECIFIED: _ClassVar[Chunk.State]
@@ -177,6 +210,15 @@ class Chunk(_message.Message):
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     RUN_KEY_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    NEXT_ATTEMPT_TIME_FIELD_NUMBER: _ClassVar[int]
+    FAILED_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    FAILED_PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    REMAINING_PARTITIONS_FIELD_NUMBER: _ClassVar[int]
+    REMAINING_PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
     backfill_id: str
     asset_key: str
     round: int
@@ -190,4 +232,13 @@ class Chunk(_message.Message):
     attempt: int
     run_key: str
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, backfill_id: _Optional[str] = ..., asset_key: _Optional[str] = ..., round: _Optional[int] = ..., index: _Optional[int] = ..., state: _Optional[_Union[Chunk.State, str]] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ..., first_key: _Optional[str] = ..., last_key: _Optional[str] = ..., partition_keys: _Optional[_Iterable[str]] = ..., attempt: _Optional[int] = ..., run_key: _Optional[str] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    run_id: str
+    worker_id: str
+    lease_expire_time: _timestamp_pb2.Timestamp
+    next_attempt_time: _timestamp_pb2.Timestamp
+    failed_attempts: int
+    failed_partition_count: int
+    error_message: str
+    remaining_partitions: _partitions_pb2.PartitionSubset
+    remaining_partition_count: int
+    def __init__(self, backfill_id: _Optional[str] = ..., asset_key: _Optional[str] = ..., round: _Optional[int] = ..., index: _Optional[int] = ..., state: _Optional[_Union[Chunk.State, str]] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ..., first_key: _Optional[str] = ..., last_key: _Optional[str] = ..., partition_keys: _Optional[_Iterable[str]] = ..., attempt: _Optional[int] = ..., run_key: _Optional[str] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., run_id: _Optional[str] = ..., worker_id: _Optional[str] = ..., lease_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_attempt_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., failed_attempts: _Optional[int] = ..., failed_partition_count: _Optional[int] = ..., error_message: _Optional[str] = ..., remaining_partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., remaining_partition_count: _Optional[int] = ...) -> None: ...

@@ -24,10 +24,12 @@ _sym_db = _symbol_database.Default()
 
 from arco_grpc._gen.arco.orchestration.v1 import assets_pb2 as arco_dot_orchestration_dot_v1_dot_assets__pb2
 from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as arco_dot_orchestration_dot_v1_dot_backfills__pb2
+from arco_grpc._gen.arco.orchestration.v1 import partitions_pb2 as arco_dot_orchestration_dot_v1_dot_partitions__pb2
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"arco/orchestration/v1/events.proto\x12\x15\x61rco.orchestration.v1\x1a\"arco/orchestration/v1/assets.proto\x1a%arco/orchestration/v1/backfills.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"=\n\rAssetsApplied\x12,\n\x06\x61ssets\x18\x01 \x03(\x0b\x32\x1c.arco.orchestration.v1.Asset\"4\n\x16\x44ynamicPartitionsAdded\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\"6\n\x18\x44ynamicPartitionsDeleted\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\"\x8f\x03\n\x0f\x42\x61\x63kfillCreated\x12\x13\n\x0b\x62\x61\x63kfill_id\x18\x01 \x01(\t\x12\x36\n\x07targets\x18\x02 \x03(\x0b\x32%.arco.orchestration.v1.BackfillTarget\x12\x17\n\x0fmax_concurrency\x18\x03 \x01(\x05\x12\x34\n\x05order\x18\x04 \x01(\x0e\x32%.arco.orchestration.v1.Backfill.Order\x12>\n\x04tags\x18\x05 \x03(\x0b\x32\x30.arco.orchestration.v1.BackfillCreated.TagsEntry\x12\r\n\x05title\x18\x06 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\t\x12\x0f\n\x07\x63reator\x18\x08 \x01(\t\x12)\n\x05\x61s_of\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x66ingerprint\x18\n \x01(\t\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x11\n\x0f\x42\x61\x63kfillStarted\" \n\x0e\x42\x61\x63kfillPaused\x12\x0e\n\x06reason\x18\x01 \x01(\t\"!\n\x0f\x42\x61\x63kfillResumed\x12\x0e\n\x06reason\x18\x01 \x01(\t\")\n\x17\x42\x61\x63kfillCancelRequested\x12\x0e\n\x06reason\x18\x01 \x01(\t\"1\n\x11\x42\x61\x63kfillCancelled\x12\x1c\n\x14partitions_cancelled\x18\x01 \x01(\x03\"L\n\x11\x42\x61\x63kfillCompleted\x12\x1c\n\x14partitions_succeeded\x18\x01 \x01(\x03\x12\x19\n\x11partitions_failed\x18\x02 \x01(\x03\"g\n\x1a\x42\x61\x63kfillConcurrencyChanged\x12\x17\n\x0fmax_concurrency\x18\x01 \x01(\x05\x12 \n\x18previous_max_concurrency\x18\x02 \x01(\x05\x12\x0e\n\x06reason\x18\x03 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"arco/orchestration/v1/events.proto\x12\x15\x61rco.orchestration.v1\x1a\"arco/orchestration/v1/assets.proto\x1a%arco/orchestration/v1/backfills.proto\x1a&arco/orchestration/v1/partitions.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"=\n\rAssetsApplied\x12,\n\x06\x61ssets\x18\x01 \x03(\x0b\x32\x1c.arco.orchestration.v1.Asset\"4\n\x16\x44ynamicPartitionsAdded\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\"6\n\x18\x44ynamicPartitionsDeleted\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\"\xc9\x03\n\x0f\x42\x61\x63kfillCreated\x12\x13\n\x0b\x62\x61\x63kfill_id\x18\x01 \x01(\t\x12\x36\n\x07targets\x18\x02 \x03(\x0b\x32%.arco.orchestration.v1.BackfillTarget\x12\x17\n\x0fmax_concurrency\x18\x03 \x01(\x05\x12\x34\n\x05order\x18\x04 \x01(\x0e\x32%.arco.orchestration.v1.Backfill.Order\x12>\n\x04tags\x18\x05 \x03(\x0b\x32\x30.arco.orchestration.v1.BackfillCreated.TagsEntry\x12\r\n\x05title\x18\x06 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\t\x12\x0f\n\x07\x63reator\x18\x08 \x01(\t\x12)\n\x05\x61s_of\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x66ingerprint\x18\n \x01(\t\x12\x38\n\x0cretry_policy\x18\x0b \x01(\x0b\x32\".arco.orchestration.v1.RetryPolicy\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x11\n\x0f\x42\x61\x63kfillStarted\" \n\x0e\x42\x61\x63kfillPaused\x12\x0e\n\x06reason\x18\x01 \x01(\t\"!\n\x0f\x42\x61\x63kfillResumed\x12\x0e\n\x06reason\x18\x01 \x01(\t\")\n\x17\x42\x61\x63kfillCancelRequested\x12\x0e\n\x06reason\x18\x01 \x01(\t\"1\n\x11\x42\x61\x63kfillCancelled\x12\x1c\n\x14partitions_cancelled\x18\x01 \x01(\x03\"L\n\x11\x42\x61\x63kfillCompleted\x12\x1c\n\x14partitions_succeeded\x18\x01 \x01(\x03\x12\x19\n\x11partitions_failed\x18\x02 \x01(\x03\"g\n\x1a\x42\x61\x63kfillConcurrencyChanged\x12\x17\n\x0fmax_concurrency\x18\x01 \x01(\x05\x12 \n\x18previous_max_concurrency\x18\x02 \x01(\x05\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xdc\x02\n\x0b\x43hunkLeased\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\x05\x12\r\n\x05index\x18\x03 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x0e\n\x06run_id\x18\x05 \x01(\t\x12\x0f\n\x07run_key\x18\x06 \x01(\t\x12\x11\n\tworker_id\x18\x07 \x01(\t\x12\x35\n\x11lease_expire_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\tlease_ttl\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12:\n\npartitions\x18\n \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\x0b \x01(\x03\x12\x1d\n\x15\x63hunk_partition_count\x18\x0c \x01(\x03\"\xaf\x02\n\x0e\x43hunkSucceeded\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\x05\x12\r\n\x05index\x18\x03 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x0e\n\x06run_id\x18\x05 \x01(\t\x12\x17\n\x0fpartition_count\x18\x06 \x01(\x03\x12\x45\n\x08metadata\x18\x07 \x03(\x0b\x32\x33.arco.orchestration.v1.ChunkSucceeded.MetadataEntry\x12:\n\npartitions\x18\x08 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xee\x03\n\x0b\x43hunkFailed\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\x05\x12\r\n\x05index\x18\x03 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x0e\n\x06run_id\x18\x05 \x01(\t\x12\x41\n\x11\x66\x61iled_partitions\x18\x06 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x1e\n\x16\x66\x61iled_partition_count\x18\x07 \x01(\x03\x12\x15\n\rerror_message\x18\x08 \x01(\t\x12\x12\n\nwill_retry\x18\t \x01(\x08\x12\x35\n\x11next_attempt_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x42\n\x08metadata\x18\x0b \x03(\x0b\x32\x30.arco.orchestration.v1.ChunkFailed.MetadataEntry\x12:\n\npartitions\x18\x0c \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\r \x01(\x03\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xea\x01\n\x11\x43hunkLeaseExpired\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\x05\x12\r\n\x05index\x18\x03 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x0e\n\x06run_id\x18\x05 \x01(\t\x12\x12\n\nwill_retry\x18\x06 \x01(\x08\x12\x1a\n\x12\x61ttempts_exhausted\x18\x07 \x01(\x08\x12:\n\npartitions\x18\x08 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\t \x01(\x03\"\xb6\x01\n\rChunkReleased\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\x05\x12\r\n\x05index\x18\x03 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x0e\n\x06run_id\x18\x05 \x01(\t\x12:\n\npartitions\x18\x06 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\x07 \x01(\x03\"\x9b\x01\n\x0e\x43hunkCancelled\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\x05\x12\r\n\x05index\x18\x03 \x01(\x03\x12\x1c\n\x14partitions_cancelled\x18\x04 \x01(\x03\x12:\n\npartitions\x18\x05 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\"\x85\x01\n\x10RetryRoundOpened\x12\r\n\x05round\x18\x01 \x01(\x05\x12\x35\n\x07targets\x18\x02 \x03(\x0b\x32$.arco.orchestration.v1.RetriedTarget\x12\x1b\n\x13include_unattempted\x18\x03 \x01(\x08\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\xa2\x01\n\rRetriedTarget\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12:\n\npartitions\x18\x02 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\x03 \x01(\x03\x12\x13\n\x0b\x63hunk_count\x18\x04 \x01(\x03\x12\x14\n\x0c\x66\x61iled_count\x18\x05 \x01(\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,28 +38,52 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_BACKFILLCREATED_TAGSENTRY']._loaded_options = None
   _globals['_BACKFILLCREATED_TAGSENTRY']._serialized_options = b'8\001'
-  _globals['_ASSETSAPPLIED']._serialized_start=169
-  _globals['_ASSETSAPPLIED']._serialized_end=230
-  _globals['_DYNAMICPARTITIONSADDED']._serialized_start=232
-  _globals['_DYNAMICPARTITIONSADDED']._serialized_end=284
-  _globals['_DYNAMICPARTITIONSDELETED']._serialized_start=286
-  _globals['_DYNAMICPARTITIONSDELETED']._serialized_end=340
-  _globals['_BACKFILLCREATED']._serialized_start=343
-  _globals['_BACKFILLCREATED']._serialized_end=742
-  _globals['_BACKFILLCREATED_TAGSENTRY']._serialized_start=699
-  _globals['_BACKFILLCREATED_TAGSENTRY']._serialized_end=742
-  _globals['_BACKFILLSTARTED']._serialized_start=744
-  _globals['_BACKFILLSTARTED']._serialized_end=761
-  _globals['_BACKFILLPAUSED']._serialized_start=763
-  _globals['_BACKFILLPAUSED']._serialized_end=795
-  _globals['_BACKFILLRESUMED']._serialized_start=797
-  _globals['_BACKFILLRESUMED']._serialized_end=830
-  _globals['_BACKFILLCANCELREQUESTED']._serialized_start=832
-  _globals['_BACKFILLCANCELREQUESTED']._serialized_end=873
-  _globals['_BACKFILLCANCELLED']._serialized_start=875
-  _globals['_BACKFILLCANCELLED']._serialized_end=924
-  _globals['_BACKFILLCOMPLETED']._serialized_start=926
-  _globals['_BACKFILLCOMPLETED']._serialized_end=1002
-  _globals['_BACKFILLCONCURRENCYCHANGED']._serialized_start=1004
-  _globals['_BACKFILLCONCURRENCYCHANGED']._serialized_end=1107
+  _globals['_CHUNKSUCCEEDED_METADATAENTRY']._loaded_options = None
+  _globals['_CHUNKSUCCEEDED_METADATAENTRY']._serialized_options = b'8\001'
+  _globals['_CHUNKFAILED_METADATAENTRY']._loaded_options = None
+  _globals['_CHUNKFAILED_METADATAENTRY']._serialized_options = b'8\001'
+  _globals['_ASSETSAPPLIED']._serialized_start=241
+  _globals['_ASSETSAPPLIED']._serialized_end=302
+  _globals['_DYNAMICPARTITIONSADDED']._serialized_start=304
+  _globals['_DYNAMICPARTITIONSADDED']._serialized_end=356
+  _globals['_DYNAMICPARTITIONSDELETED']._serialized_start=358
+  _globals['_DYNAMICPARTITIONSDELETED']._serialized_end=412
+  _globals['_BACKFILLCREATED']._serialized_start=415
+  _globals['_BACKFILLCREATED']._serialized_end=872
+  _globals['_BACKFILLCREATED_TAGSENTRY']._serialized_start=829
+  _globals['_BACKFILLCREATED_TAGSENTRY']._serialized_end=872
+  _globals['_BACKFILLSTARTED']._serialized_start=874
+  _globals['_BACKFILLSTARTED']._serialized_end=891
+  _globals['_BACKFILLPAUSED']._serialized_start=893
+  _globals['_BACKFILLPAUSED']._serialized_end=925
+  _globals['_BACKFILLRESUMED']._serialized_start=927
+  _globals['_BACKFILLRESUMED']._serialized_end=960
+  _globals['_BACKFILLCANCELREQUESTED']._serialized_start=962
+  _globals['_BACKFILLCANCELREQUESTED']._serialized_end=1003
+  _globals['_BACKFILLCANCELLED']._serialized_start=1005
+  _globals['_BACKFILLCANCELLED']._serialized_end=1054
+  _globals['_BACKFILLCOMPLETED']._serialized_start=1056
+  _globals['_BACKFILLCOMPLETED']._serialized_end=1132
+  _globals['_BACKFILLCONCURRENCYCHANGED']._serialized_start=1134
+  _globals['_BACKFILLCONCURRENCYCHANGED']._serialized_end=1237
+  _globals['_CHUNKLEASED']._serialized_start=1240
+  _globals['_CHUNKLEASED']._serialized_end=1588
+  _globals['_CHUNKSUCCEEDED']._serialized_start=1591
+  _globals['_CHUNKSUCCEEDED']._serialized_end=1894
+  _globals['_CHUNKSUCCEEDED_METADATAENTRY']._serialized_start=1847
+  _globals['_CHUNKSUCCEEDED_METADATAENTRY']._serialized_end=1894
+  _globals['_CHUNKFAILED']._serialized_start=1897
+  _globals['_CHUNKFAILED']._serialized_end=2391
+  _globals['_CHUNKFAILED_METADATAENTRY']._serialized_start=1847
+  _globals['_CHUNKFAILED_METADATAENTRY']._serialized_end=1894
+  _globals['_CHUNKLEASEEXPIRED']._serialized_start=2394
+  _globals['_CHUNKLEASEEXPIRED']._serialized_end=2628
+  _globals['_CHUNKRELEASED']._serialized_start=2631
+  _globals['_CHUNKRELEASED']._serialized_end=2813
+  _globals['_CHUNKCANCELLED']._serialized_start=2816
+  _globals['_CHUNKCANCELLED']._serialized_end=2971
+  _globals['_RETRYROUNDOPENED']._serialized_start=2974
+  _globals['_RETRYROUNDOPENED']._serialized_end=3107
+  _globals['_RETRIEDTARGET']._serialized_start=3110
+  _globals['_RETRIEDTARGET']._serialized_end=3272
 # @@protoc_insertion_point(module_scope)

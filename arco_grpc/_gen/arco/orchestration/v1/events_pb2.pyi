@@ -2,6 +2,8 @@ import datetime
 
 from arco_grpc._gen.arco.orchestration.v1 import assets_pb2 as _assets_pb2
 from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as _backfills_pb2
+from arco_grpc._gen.arco.orchestration.v1 import partitions_pb2 as _partitions_pb2
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -34,7 +36,7 @@ class DynamicPartitionsDeleted(_message.Message):
     def __init__(self, name: _Optional[str] = ..., keys: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class BackfillCreated(_message.Message):
-    __slots__ = ("backfill_id", "targets", "max_concurrency", "order", "tags", "title", "description", "creator", "as_of", "fingerprint")
+    __slots__ = ("backfill_id", "targets", "max_concurrency", "order", "tags", "title", "description", "creator", "as_of", "fingerprint", "retry_policy")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -52,6 +54,7 @@ class BackfillCreated(_message.Message):
     CREATOR_FIELD_NUMBER: _ClassVar[int]
     AS_OF_FIELD_NUMBER: _ClassVar[int]
     FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
+    RETRY_POLICY_FIELD_NUMBER: _ClassVar[int]
     backfill_id: str
     targets: _containers.RepeatedCompositeFieldContainer[_backfills_pb2.BackfillTarget]
     max_concurrency: int
@@ -62,7 +65,8 @@ class BackfillCreated(_message.Message):
     creator: str
     as_of: _timestamp_pb2.Timestamp
     fingerprint: str
-    def __init__(self, backfill_id: _Optional[str] = ..., targets: _Optional[_Iterable[_Union[_backfills_pb2.BackfillTarget, _Mapping]]] = ..., max_concurrency: _Optional[int] = ..., order: _Optional[_Union[_backfills_pb2.Backfill.Order, str]] = ..., tags: _Optional[_Mapping[str, str]] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., creator: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., fingerprint: _Optional[str] = ...) -> None: ...
+    retry_policy: _backfills_pb2.RetryPolicy
+    def __init__(self, backfill_id: _Optional[str] = ..., targets: _Optional[_Iterable[_Union[_backfills_pb2.BackfillTarget, _Mapping]]] = ..., max_concurrency: _Optional[int] = ..., order: _Optional[_Union[_backfills_pb2.Backfill.Order, str]] = ..., tags: _Optional[_Mapping[str, str]] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., creator: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., fingerprint: _Optional[str] = ..., retry_policy: _Optional[_Union[_backfills_pb2.RetryPolicy, _Mapping]] = ...) -> None: ...
 
 class BackfillStarted(_message.Message):
     __slots__ = ()
@@ -109,3 +113,175 @@ class BackfillConcurrencyChanged(_message.Message):
     previous_max_concurrency: int
     reason: str
     def __init__(self, max_concurrency: _Optional[int] = ..., previous_max_concurrency: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ChunkLeased(_message.Message):
+    __slots__ = ("asset_key", "round", "index", "attempt", "run_id", "run_key", "worker_id", "lease_expire_time", "lease_ttl", "partitions", "partition_count", "chunk_partition_count")
+    ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_KEY_FIELD_NUMBER: _ClassVar[int]
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    LEASE_TTL_FIELD_NUMBER: _ClassVar[int]
+    PARTITIONS_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    asset_key: str
+    round: int
+    index: int
+    attempt: int
+    run_id: str
+    run_key: str
+    worker_id: str
+    lease_expire_time: _timestamp_pb2.Timestamp
+    lease_ttl: _duration_pb2.Duration
+    partitions: _partitions_pb2.PartitionSubset
+    partition_count: int
+    chunk_partition_count: int
+    def __init__(self, asset_key: _Optional[str] = ..., round: _Optional[int] = ..., index: _Optional[int] = ..., attempt: _Optional[int] = ..., run_id: _Optional[str] = ..., run_key: _Optional[str] = ..., worker_id: _Optional[str] = ..., lease_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lease_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ..., chunk_partition_count: _Optional[int] = ...) -> None: ...
+
+class ChunkSucceeded(_message.Message):
+    __slots__ = ("asset_key", "round", "index", "attempt", "run_id", "partition_count", "metadata", "partitions")
+    class MetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    PARTITIONS_FIELD_NUMBER: _ClassVar[int]
+    asset_key: str
+    round: int
+    index: int
+    attempt: int
+    run_id: str
+    partition_count: int
+    metadata: _containers.ScalarMap[str, str]
+    partitions: _partitions_pb2.PartitionSubset
+    def __init__(self, asset_key: _Optional[str] = ..., round: _Optional[int] = ..., index: _Optional[int] = ..., attempt: _Optional[int] = ..., run_id: _Optional[str] = ..., partition_count: _Optional[int] = ..., metadata: _Optional[_Mapping[str, str]] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ...) -> None: ...
+
+class ChunkFailed(_message.Message):
+    __slots__ = ("asset_key", "round", "index", "attempt", "run_id", "failed_partitions", "failed_partition_count", "error_message", "will_retry", "next_attempt_time", "metadata", "partitions", "partition_count")
+    class MetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    FAILED_PARTITIONS_FIELD_NUMBER: _ClassVar[int]
+    FAILED_PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    WILL_RETRY_FIELD_NUMBER: _ClassVar[int]
+    NEXT_ATTEMPT_TIME_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    PARTITIONS_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    asset_key: str
+    round: int
+    index: int
+    attempt: int
+    run_id: str
+    failed_partitions: _partitions_pb2.PartitionSubset
+    failed_partition_count: int
+    error_message: str
+    will_retry: bool
+    next_attempt_time: _timestamp_pb2.Timestamp
+    metadata: _containers.ScalarMap[str, str]
+    partitions: _partitions_pb2.PartitionSubset
+    partition_count: int
+    def __init__(self, asset_key: _Optional[str] = ..., round: _Optional[int] = ..., index: _Optional[int] = ..., attempt: _Optional[int] = ..., run_id: _Optional[str] = ..., failed_partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., failed_partition_count: _Optional[int] = ..., error_message: _Optional[str] = ..., will_retry: _Optional[bool] = ..., next_attempt_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ...) -> None: ...
+
+class ChunkLeaseExpired(_message.Message):
+    __slots__ = ("asset_key", "round", "index", "attempt", "run_id", "will_retry", "attempts_exhausted", "partitions", "partition_count")
+    ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    WILL_RETRY_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_EXHAUSTED_FIELD_NUMBER: _ClassVar[int]
+    PARTITIONS_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    asset_key: str
+    round: int
+    index: int
+    attempt: int
+    run_id: str
+    will_retry: bool
+    attempts_exhausted: bool
+    partitions: _partitions_pb2.PartitionSubset
+    partition_count: int
+    def __init__(self, asset_key: _Optional[str] = ..., round: _Optional[int] = ..., index: _Optional[int] = ..., attempt: _Optional[int] = ..., run_id: _Optional[str] = ..., will_retry: _Optional[bool] = ..., attempts_exhausted: _Optional[bool] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ...) -> None: ...
+
+class ChunkReleased(_message.Message):
+    __slots__ = ("asset_key", "round", "index", "attempt", "run_id", "partitions", "partition_count")
+    ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    PARTITIONS_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    asset_key: str
+    round: int
+    index: int
+    attempt: int
+    run_id: str
+    partitions: _partitions_pb2.PartitionSubset
+    partition_count: int
+    def __init__(self, asset_key: _Optional[str] = ..., round: _Optional[int] = ..., index: _Optional[int] = ..., attempt: _Optional[int] = ..., run_id: _Optional[str] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ...) -> None: ...
+
+class ChunkCancelled(_message.Message):
+    __slots__ = ("asset_key", "round", "index", "partitions_cancelled", "partitions")
+    ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    PARTITIONS_CANCELLED_FIELD_NUMBER: _ClassVar[int]
+    PARTITIONS_FIELD_NUMBER: _ClassVar[int]
+    asset_key: str
+    round: int
+    index: int
+    partitions_cancelled: int
+    partitions: _partitions_pb2.PartitionSubset
+    def __init__(self, asset_key: _Optional[str] = ..., round: _Optional[int] = ..., index: _Optional[int] = ..., partitions_cancelled: _Optional[int] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ...) -> None: ...
+
+class RetryRoundOpened(_message.Message):
+    __slots__ = ("round", "targets", "include_unattempted", "reason")
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    TARGETS_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_UNATTEMPTED_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    round: int
+    targets: _containers.RepeatedCompositeFieldContainer[RetriedTarget]
+    include_unattempted: bool
+    reason: str
+    def __init__(self, round: _Optional[int] = ..., targets: _Optional[_Iterable[_Union[RetriedTarget, _Mapping]]] = ..., include_unattempted: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class RetriedTarget(_message.Message):
+    __slots__ = ("asset_key", "partitions", "partition_count", "chunk_count", "failed_count")
+    ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
+    PARTITIONS_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_COUNT_FIELD_NUMBER: _ClassVar[int]
+    FAILED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    asset_key: str
+    partitions: _partitions_pb2.PartitionSubset
+    partition_count: int
+    chunk_count: int
+    failed_count: int
+    def __init__(self, asset_key: _Optional[str] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ..., chunk_count: _Optional[int] = ..., failed_count: _Optional[int] = ...) -> None: ...

@@ -26,7 +26,7 @@ from arco_grpc._gen.arco.orchestration.v1 import partitions_pb2 as arco_dot_orch
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'arco/orchestration/v1/run_service.proto\x12\x15\x61rco.orchestration.v1\x1a&arco/orchestration/v1/partitions.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbb\x05\n\x03Run\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0f\n\x07run_key\x18\x02 \x01(\t\x12\x13\n\x0b\x62\x61\x63kfill_id\x18\x03 \x01(\t\x12\x11\n\tasset_key\x18\x04 \x01(\t\x12\r\n\x05round\x18\x05 \x01(\x05\x12\x13\n\x0b\x63hunk_index\x18\x06 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x07 \x01(\x05\x12\x11\n\tworker_id\x18\x08 \x01(\t\x12/\n\x05state\x18\t \x01(\x0e\x32 .arco.orchestration.v1.Run.State\x12.\n\nstart_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12:\n\npartitions\x18\x0c \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\r \x01(\x03\x12\x1e\n\x16\x66\x61iled_partition_count\x18\x0e \x01(\x03\x12\x15\n\rerror_message\x18\x0f \x01(\t\x12:\n\x08metadata\x18\x10 \x03(\x0b\x32(.arco.orchestration.v1.Run.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x9a\x01\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x11\n\rSTATE_RUNNING\x10\x01\x12\x13\n\x0fSTATE_SUCCEEDED\x10\x02\x12\x10\n\x0cSTATE_FAILED\x10\x03\x12\x17\n\x13STATE_LEASE_EXPIRED\x10\x04\x12\x12\n\x0eSTATE_RELEASED\x10\x05\x12\x13\n\x0fSTATE_CANCELLED\x10\x06\"\x1f\n\rGetRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"9\n\x0eGetRunResponse\x12\'\n\x03run\x18\x01 \x01(\x0b\x32\x1a.arco.orchestration.v1.Run\"\x99\x01\n\x0fListRunsRequest\x12\x13\n\x0b\x62\x61\x63kfill_id\x18\x01 \x01(\t\x12\x11\n\tasset_key\x18\x02 \x01(\t\x12\r\n\x05round\x18\x03 \x01(\x05\x12\x18\n\x0b\x63hunk_index\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\tB\x0e\n\x0c_chunk_index\"U\n\x10ListRunsResponse\x12(\n\x04runs\x18\x01 \x03(\x0b\x32\x1a.arco.orchestration.v1.Run\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xc0\x01\n\nRunService\x12U\n\x06GetRun\x12$.arco.orchestration.v1.GetRunRequest\x1a%.arco.orchestration.v1.GetRunResponse\x12[\n\x08ListRuns\x12&.arco.orchestration.v1.ListRunsRequest\x1a\'.arco.orchestration.v1.ListRunsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'arco/orchestration/v1/run_service.proto\x12\x15\x61rco.orchestration.v1\x1a&arco/orchestration/v1/partitions.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfe\x05\n\x03Run\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0f\n\x07run_key\x18\x02 \x01(\t\x12\x13\n\x0b\x62\x61\x63kfill_id\x18\x03 \x01(\t\x12\x11\n\tasset_key\x18\x04 \x01(\t\x12\r\n\x05round\x18\x05 \x01(\x05\x12\x13\n\x0b\x63hunk_index\x18\x06 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x07 \x01(\x05\x12\x11\n\tworker_id\x18\x08 \x01(\t\x12/\n\x05state\x18\t \x01(\x0e\x32 .arco.orchestration.v1.Run.State\x12.\n\nstart_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12:\n\npartitions\x18\x0c \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\r \x01(\x03\x12\x1e\n\x16\x66\x61iled_partition_count\x18\x0e \x01(\x03\x12\x15\n\rerror_message\x18\x0f \x01(\t\x12:\n\x08metadata\x18\x10 \x03(\x0b\x32(.arco.orchestration.v1.Run.MetadataEntry\x12\x41\n\x11\x66\x61iled_partitions\x18\x11 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x9a\x01\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x11\n\rSTATE_RUNNING\x10\x01\x12\x13\n\x0fSTATE_SUCCEEDED\x10\x02\x12\x10\n\x0cSTATE_FAILED\x10\x03\x12\x17\n\x13STATE_LEASE_EXPIRED\x10\x04\x12\x12\n\x0eSTATE_RELEASED\x10\x05\x12\x13\n\x0fSTATE_CANCELLED\x10\x06\"\x1f\n\rGetRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"9\n\x0eGetRunResponse\x12\'\n\x03run\x18\x01 \x01(\x0b\x32\x1a.arco.orchestration.v1.Run\"\x99\x01\n\x0fListRunsRequest\x12\x13\n\x0b\x62\x61\x63kfill_id\x18\x01 \x01(\t\x12\x11\n\tasset_key\x18\x02 \x01(\t\x12\r\n\x05round\x18\x03 \x01(\x05\x12\x18\n\x0b\x63hunk_index\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\tB\x0e\n\x0c_chunk_index\"U\n\x10ListRunsResponse\x12(\n\x04runs\x18\x01 \x03(\x0b\x32\x1a.arco.orchestration.v1.Run\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xc0\x01\n\nRunService\x12U\n\x06GetRun\x12$.arco.orchestration.v1.GetRunRequest\x1a%.arco.orchestration.v1.GetRunResponse\x12[\n\x08ListRuns\x12&.arco.orchestration.v1.ListRunsRequest\x1a\'.arco.orchestration.v1.ListRunsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,19 +36,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RUN_METADATAENTRY']._loaded_options = None
   _globals['_RUN_METADATAENTRY']._serialized_options = b'8\001'
   _globals['_RUN']._serialized_start=140
-  _globals['_RUN']._serialized_end=839
-  _globals['_RUN_METADATAENTRY']._serialized_start=635
-  _globals['_RUN_METADATAENTRY']._serialized_end=682
-  _globals['_RUN_STATE']._serialized_start=685
-  _globals['_RUN_STATE']._serialized_end=839
-  _globals['_GETRUNREQUEST']._serialized_start=841
-  _globals['_GETRUNREQUEST']._serialized_end=872
-  _globals['_GETRUNRESPONSE']._serialized_start=874
-  _globals['_GETRUNRESPONSE']._serialized_end=931
-  _globals['_LISTRUNSREQUEST']._serialized_start=934
-  _globals['_LISTRUNSREQUEST']._serialized_end=1087
-  _globals['_LISTRUNSRESPONSE']._serialized_start=1089
-  _globals['_LISTRUNSRESPONSE']._serialized_end=1174
-  _globals['_RUNSERVICE']._serialized_start=1177
-  _globals['_RUNSERVICE']._serialized_end=1369
+  _globals['_RUN']._serialized_end=906
+  _globals['_RUN_METADATAENTRY']._serialized_start=702
+  _globals['_RUN_METADATAENTRY']._serialized_end=749
+  _globals['_RUN_STATE']._serialized_start=752
+  _globals['_RUN_STATE']._serialized_end=906
+  _globals['_GETRUNREQUEST']._serialized_start=908
+  _globals['_GETRUNREQUEST']._serialized_end=939
+  _globals['_GETRUNRESPONSE']._serialized_start=941
+  _globals['_GETRUNRESPONSE']._serialized_end=998
+  _globals['_LISTRUNSREQUEST']._serialized_start=1001
+  _globals['_LISTRUNSREQUEST']._serialized_end=1154
+  _globals['_LISTRUNSRESPONSE']._serialized_start=1156
+  _globals['_LISTRUNSRESPONSE']._serialized_end=1241
+  _globals['_RUNSERVICE']._serialized_start=1244
+  _globals['_RUNSERVICE']._serialized_end=1436
 # @@protoc_insertion_point(module_scope)

@@ -12,7 +12,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Run(_message.Message):
-    __slots__ = ("run_id", "run_key", "backfill_id", "asset_key", "round", "chunk_index", "attempt", "worker_id", "state", "start_time", "end_time", "partitions", "partition_count", "failed_partition_count", "error_message", "metadata")
+    __slots__ = ("run_id", "run_key", "backfill_id", "asset_key", "round", "chunk_index", "attempt", "worker_id", "state", "start_time", "end_time", "partitions", "partition_count", "failed_partition_count", "error_message", "metadata", "failed_partitions")
     class State(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATE_UNSPECIFIED: _ClassVar[Run.State]
@@ -52,6 +52,7 @@ class Run(_message.Message):
     FAILED_PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
     ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
+    FAILED_PARTITIONS_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     run_key: str
     backfill_id: str
@@ -68,7 +69,8 @@ class Run(_message.Message):
     failed_partition_count: int
     error_message: str
     metadata: _containers.ScalarMap[str, str]
-    def __init__(self, run_id: _Optional[str] = ..., run_key: _Optional[str] = ..., backfill_id: _Optional[str] = ..., asset_key: _Optional[str] = ..., round: _Optional[int] = ..., chunk_index: _Optional[int] = ..., attempt: _Optional[int] = ..., worker_id: _Optional[str] = ..., state: _Optional[_Union[Run.State, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ..., failed_partition_count: _Optional[int] = ..., error_message: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    failed_partitions: _partitions_pb2.PartitionSubset
+    def __init__(self, run_id: _Optional[str] = ..., run_key: _Optional[str] = ..., backfill_id: _Optional[str] = ..., asset_key: _Optional[str] = ..., round: _Optional[int] = ..., chunk_index: _Optional[int] = ..., attempt: _Optional[int] = ..., worker_id: _Optional[str] = ..., state: _Optional[_Union[Run.State, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ..., failed_partition_count: _Optional[int] = ..., error_message: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., failed_partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ...) -> None: ...
 
 class GetRunRequest(_message.Message):
     __slots__ = ("run_id",)

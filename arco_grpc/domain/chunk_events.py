@@ -1,0 +1,170 @@
+"""The events of a backfill's chunks and runs, as pure values.
+
+They live in the backfill's stream beside its lifecycle events (so
+``state_version`` counts them too). Every chunk event carries the partitions
+of the attempt it concerns, as a compact subset, so that folding it into the
+backfill needs nothing but the event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import IntEnum
+
+from arco_grpc.partitions.selection import AnySubset
+
+
+class ChunkState(IntEnum):
+    """A chunk's lifecycle state; values equal the proto enum's numbers."""
+
+    PENDING = 1
+    LEASED = 2
+    SUCCEEDED = 3
+    FAILED = 4
+    CANCELLED = 5
+
+    @property
+    def is_terminal(self) -> bool:
+        """True for SUCCEEDED, FAILED and CANCELLED: the chunk will not run again in its round."""
+        return self in (ChunkState.SUCCEEDED, ChunkState.FAILED, ChunkState.CANCELLED)
+
+
+class RunState(IntEnum):
+    """A run's (one attempt's) lifecycle state; values equal the proto enum's numbers."""
+
+    RUNNING = 1
+    SUCCEEDED = 2
+    FAILED = 3
+    LEASE_EXPIRED = 4
+    RELEASED = 5
+    CANCELLED = 6
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkLeased:
+    """A worker leased a chunk: attempt ``attempt`` (a run) began."""
+
+    asset_key: str
+    round: int
+    index: int
+    attempt: int
+    run_id: str
+    run_key: str
+    worker_id: str
+    lease_expires_at: datetime
+    lease_ttl: timedelta
+    partitions: AnySubset
+    chunk_partition_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkSucceeded:
+    """Every partition of the attempt succeeded; the chunk is SUCCEEDED."""
+
+    asset_key: str
+    round: int
+    index: int
+    attempt: int
+    run_id: str
+    partitions: AnySubset
+    metadata: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkFailed:
+    """Some or all partitions of the attempt failed.
+
+    ``failed`` None means every partition of the attempt. With ``will_retry``
+    the chunk goes back to PENDING holding only the failed partitions,
+    eligible at ``retry_at``; without, it is FAILED with them.
+    """
+
+    asset_key: str
+    round: int
+    index: int
+    attempt: int
+    run_id: str
+    partitions: AnySubset
+    failed: AnySubset | None
+    error: str
+    will_retry: bool
+    retry_at: datetime | None
+    metadata: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def failed_partitions(self) -> AnySubset:
+        """The partitions that failed, explicitly."""
+        return self.partitions if self.failed is None else self.failed
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkLeaseExpired:
+    """The lease lapsed; the attempt has no outcome.
+
+    With ``will_retry`` the chunk is leased again at once as its next attempt;
+    with ``attempts_exhausted`` it is FAILED with the attempt's partitions;
+    with neither (the backfill is being cancelled) a ChunkCancelled follows.
+    """
+
+    asset_key: str
+    round: int
+    index: int
+    attempt: int
+    run_id: str
+    partitions: AnySubset
+    will_retry: bool
+    attempts_exhausted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkReleased:
+    """The worker gave the chunk back without an outcome; no attempt is used up."""
+
+    asset_key: str
+    round: int
+    index: int
+    attempt: int
+    run_id: str
+    partitions: AnySubset
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkCancelled:
+    """A chunk leased during a cancel ended without outcome; ``partitions`` will not run."""
+
+    asset_key: str
+    round: int
+    index: int
+    partitions: AnySubset
+
+
+@dataclass(frozen=True, slots=True)
+class RetriedTarget:
+    """The partitions a retry round holds for one target, and how many chunks they make."""
+
+    asset_key: str
+    partitions: AnySubset
+    chunk_count: int
+    failed_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class RetryRoundOpened:
+    """A COMPLETED or CANCELLED backfill goes back to RUNNING with round ``round``."""
+
+    round: int
+    targets: tuple[RetriedTarget, ...]
+    include_unattempted: bool
+    reason: str
+
+
+ChunkEvent = ChunkLeased | ChunkSucceeded | ChunkFailed | ChunkLeaseExpired | ChunkReleased | ChunkCancelled
+CHUNK_EVENT_TYPES: tuple[type, ...] = (
+    ChunkLeased,
+    ChunkSucceeded,
+    ChunkFailed,
+    ChunkLeaseExpired,
+    ChunkReleased,
+    ChunkCancelled,
+)

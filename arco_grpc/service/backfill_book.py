@@ -1,0 +1,272 @@
+"""A live backfill in memory: its folded state and what dispatch needs to hand out its chunks.
+
+Every event of a live backfill is decided against its book and folded into it
+at once (:meth:`BackfillBook.apply`), before the append commits, so the next
+decision sees it without reading the store; the same fold gives the rows the
+append writes. Dispatch state, rebuilt from the projections at startup:
+
+- ``cursors``: per target, the next never-leased chunk of the current round
+  (chunks go out in plan order, so every chunk below a cursor has a row);
+- ``ready`` (plan order) and ``waiting`` (by due time): chunks that go back
+  to the queue after a failure, a lapse or a release;
+- ``leases``: the chunks leased now, with the expiry heartbeats extend (in
+  memory only; the recorded expiry is the ChunkLeased event's).
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import insort
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as bf
+from arco_grpc.domain.backfill import Backfill, BackfillEvent, BackfillState, settle
+from arco_grpc.domain.chunk_events import ChunkState, RetryRoundOpened
+from arco_grpc.domain.chunks import Chunk, ChunkKey
+from arco_grpc.partitions.selection import AnySubset
+from arco_grpc.partitions.subset import PartitionSubset
+from arco_grpc.planning.chunks import chunk_count, chunk_selection
+from arco_grpc.service.backfill_fold import FoldState, Writes, fold_event
+from arco_grpc.service.backfill_messages import TRANSITION_LIMIT, backfill_to_proto
+from arco_grpc.service.backfill_plans import ResolvedPlan
+from arco_grpc.service.backfill_projection import Projected
+from arco_grpc.service.convert_backfills import event_to_payload
+from arco_grpc.store import ChunkStateCount, NewEvent, TransitionRecord
+from arco_grpc.store.payloads import encode_event
+
+
+@dataclass(slots=True)
+class LiveLease:
+    """A chunk leased now: the expiry heartbeats extend, and the ttl they extend by."""
+
+    key: ChunkKey
+    run_id: str
+    worker_id: str
+    expires_at: datetime
+    ttl: timedelta
+
+
+@dataclass(slots=True)
+class Staging:
+    """What some decisions on live backfills will append: per backfill its events, and the rows they write."""
+
+    writes: Writes
+    appends: dict[str, tuple[int, list[NewEvent]]]
+    books: list[BackfillBook]
+
+    @classmethod
+    def empty(cls) -> Staging:
+        """Nothing staged yet."""
+        return cls(Writes(), {}, [])
+
+    @property
+    def event_count(self) -> int:
+        """How many events are staged."""
+        return sum(len(events) for _, events in self.appends.values())
+
+
+LeaseListener = Callable[["BackfillBook", LiveLease], None]
+RetryListener = Callable[["BackfillBook", datetime], None]
+
+
+def round_sources(plan: ResolvedPlan, round_number: int, retried: dict[int, AnySubset]) -> list[AnySubset]:
+    """Per target: the partitions the round chunks (round 1: the selection; later: what it retries)."""
+    if round_number == 1:
+        return [target.selection for target in plan.targets]
+    return [retried.get(target.position, PartitionSubset.empty()) for target in plan.targets]
+
+
+class BackfillBook:
+    """One live backfill; see the module docstring. Mutated only by synchronous code (no await inside)."""
+
+    def __init__(
+        self,
+        projected: Projected,
+        plan: ResolvedPlan,
+        sources: Sequence[AnySubset],
+        cursors: Sequence[int],
+        chunks: dict[ChunkKey, Chunk],
+        transitions: Sequence[TransitionRecord],
+        chunk_counts: Sequence[ChunkStateCount],
+    ) -> None:
+        self.projected = projected
+        self.plan = plan
+        self.sources = list(sources)
+        self.round_chunk_counts = [chunk_count(s.count, t.target.chunk_size) for s, t in zip(sources, plan.targets)]
+        self.cursors = list(cursors)
+        self.chunks = chunks
+        self.ready: list[ChunkKey] = []
+        self.waiting: list[tuple[datetime, ChunkKey]] = []
+        self.leases: dict[str, LiveLease] = {}
+        self.transitions: deque[TransitionRecord] = deque(transitions, maxlen=TRANSITION_LIMIT)
+        self.counts: Counter[tuple[int, int]] = Counter()
+        self.partitions: Counter[tuple[int, int]] = Counter()
+        self.remaining: Counter[tuple[int, int]] = Counter()
+        for count in chunk_counts:
+            self.counts[(count.round, count.state)] += count.chunks
+            self.partitions[(count.round, count.state)] += count.partitions
+            self.remaining[(count.round, count.state)] += count.remaining
+        self.broken = False
+        self.on_lease: LeaseListener | None = None
+        self.on_retry: RetryListener | None = None
+
+    # -- reading -----------------------------------------------------------------------
+
+    @property
+    def backfill(self) -> Backfill:
+        """The folded state."""
+        return self.projected.backfill
+
+    @property
+    def backfill_id(self) -> str:
+        """The backfill's id."""
+        return self.projected.backfill.backfill_id
+
+    @property
+    def created_sequence(self) -> int:
+        """Creation order, for fair dispatch."""
+        return self.projected.created_sequence
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """The backfill's tags."""
+        return dict(self.backfill.spec.tags)
+
+    def proto(self) -> bf.Backfill:
+        """The Backfill message as of the book's state (decided events included)."""
+        counts = tuple(
+            ChunkStateCount(
+                round_number, state, chunks, self.partitions[(round_number, state)],
+                self.remaining[(round_number, state)],
+            )
+            for (round_number, state), chunks in sorted(self.counts.items())
+            if chunks
+        )
+        return backfill_to_proto(self.projected.record, tuple(self.transitions), counts)
+
+    def dispatching(self) -> bool:
+        """True when the backfill may lease one more chunk now."""
+        backfill = self.backfill
+        return backfill.state is BackfillState.RUNNING and backfill.leased_chunks < backfill.max_concurrency
+
+    def next_due(self) -> datetime | None:
+        """When the earliest waiting chunk becomes leasable."""
+        return self.waiting[0][0] if self.waiting else None
+
+    def next_chunk(self, now: datetime, assets: frozenset[str] | None) -> Chunk | None:
+        """The first leasable chunk in plan order (of ``assets`` only, when given), or None."""
+        while self.waiting and self.waiting[0][0] <= now:
+            insort(self.ready, heapq.heappop(self.waiting)[1])
+        targets = self.plan.targets
+        retry = next((key for key in self.ready if assets is None or targets[key.target].asset_key in assets), None)
+        fresh = None
+        round_number = self.backfill.round
+        for target in targets:
+            position = target.position
+            if self.cursors[position] < self.round_chunk_counts[position] and (
+                assets is None or target.asset_key in assets
+            ):
+                fresh = ChunkKey(position, round_number, self.cursors[position])
+                break
+        if retry is not None and (fresh is None or retry < fresh):
+            return self.chunks[retry]
+        if fresh is None:
+            return None
+        target = targets[fresh.target]
+        partitions = chunk_selection(self.sources[fresh.target], target.target.chunk_size, fresh.index, self.plan.order)
+        return Chunk.planned(fresh, target.asset_key, partitions)
+
+    # -- folding -----------------------------------------------------------------------
+
+    def apply(self, events: Sequence[BackfillEvent], at: datetime, request_id: str | None, staging: Staging) -> None:
+        """Folds decided ``events`` into the book, then what they lead to (``settle``), and stages it all."""
+        if not events:
+            return
+        self._fold(events, at, request_id, staging)
+        consequences = settle(self.backfill)
+        if consequences:
+            self._fold(consequences, at, request_id, staging)
+
+    def _fold(self, events: Sequence[BackfillEvent], at: datetime, request_id: str | None, staging: Staging) -> None:
+        backfill_id = self.backfill_id
+        if backfill_id not in staging.appends:
+            staging.appends[backfill_id] = (self.backfill.version, [])
+            staging.books.append(self)
+        encoded = staging.appends[backfill_id][1]
+        state = FoldState(self.projected, self.chunks)
+        transitions_before = len(staging.writes.transitions)
+        for event in events:
+            encoded.append(encode_event(event_to_payload(event)))
+            change = fold_event(
+                state, event, payload=b"", sequence=0, at=at, request_id=request_id, writes=staging.writes
+            )
+            self.projected = state.projected
+            if change is not None:
+                self._track(change.before, change.after, at)
+            elif isinstance(event, RetryRoundOpened):
+                self._open_round(event)
+        self.transitions.extend(staging.writes.transitions[transitions_before:])
+
+    def _track(self, before: Chunk | None, after: Chunk, at: datetime) -> None:
+        key = after.key
+        if before is not None:
+            self.counts[(key.round, before.state)] -= 1
+            self.partitions[(key.round, before.state)] -= before.partition_count
+            self.remaining[(key.round, before.state)] -= before.remaining.count
+            if before.lease is not None:
+                self.leases.pop(before.lease.run_id, None)
+        elif key.round == self.backfill.round and key.index >= self.cursors[key.target]:
+            self.cursors[key.target] = key.index + 1
+        self.counts[(key.round, after.state)] += 1
+        self.partitions[(key.round, after.state)] += after.partition_count
+        self.remaining[(key.round, after.state)] += after.remaining.count
+        if key in self.ready:
+            self.ready.remove(key)
+        if after.state is ChunkState.LEASED and after.lease is not None:
+            lease = LiveLease(key, after.lease.run_id, after.lease.worker_id, after.lease.expires_at, after.lease.ttl)
+            self.leases[lease.run_id] = lease
+            if self.on_lease is not None:
+                self.on_lease(self, lease)
+        elif after.state is ChunkState.PENDING:
+            if after.retry_at is not None and after.retry_at > at:
+                heapq.heappush(self.waiting, (after.retry_at, key))
+                if self.on_retry is not None:
+                    self.on_retry(self, after.retry_at)
+            else:
+                insort(self.ready, key)
+        elif after.state.is_terminal:
+            self.chunks.pop(key, None)
+
+    def _open_round(self, event: RetryRoundOpened) -> None:
+        retried = {self.backfill.target_position(t.asset_key): t.partitions for t in event.targets}
+        self.sources = round_sources(self.plan, event.round, retried)
+        self.round_chunk_counts = [
+            chunk_count(s.count, t.target.chunk_size) for s, t in zip(self.sources, self.plan.targets)
+        ]
+        self.cursors = [0] * len(self.plan.targets)
+        # Chunks of earlier rounds never run again: they read as CANCELLED.
+        self.chunks.clear()
+        self.ready.clear()
+        self.waiting.clear()
+
+    def restore_leases(self, now: datetime) -> list[LiveLease]:
+        """Registers the leases of loaded chunks, each lapsing no sooner than one ttl after ``now``.
+
+        After a restart, live workers get the time to heartbeat again before their leases can lapse.
+        """
+        restored = []
+        for chunk in self.chunks.values():
+            lease = chunk.lease
+            if chunk.state is ChunkState.LEASED and lease is not None:
+                live = LiveLease(chunk.key, lease.run_id, lease.worker_id, max(lease.expires_at, now + lease.ttl), lease.ttl)
+                self.leases[live.run_id] = live
+                restored.append(live)
+            elif chunk.state is ChunkState.PENDING:
+                if chunk.retry_at is not None and chunk.retry_at > now:
+                    heapq.heappush(self.waiting, (chunk.retry_at, chunk.key))
+                else:
+                    insort(self.ready, chunk.key)
+        return restored

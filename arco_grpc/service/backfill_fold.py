@@ -1,0 +1,279 @@
+"""Folding a backfill's events into its state and the projection rows they write.
+
+One fold serves both paths: live backfills fold the events they decide into
+their in-memory state and hand the resulting :class:`Writes` to the append;
+the projector (:func:`project_backfills`, which rebuilds run too) loads the
+state from the rows, folds the stored events the same way and writes the same
+rows. So a rebuilt projection equals the live one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from arco_grpc.domain.backfill import BackfillEvent
+from arco_grpc.domain.chunk_events import (
+    CHUNK_EVENT_TYPES,
+    ChunkCancelled,
+    ChunkEvent,
+    ChunkFailed,
+    ChunkLeased,
+    ChunkLeaseExpired,
+    ChunkReleased,
+    ChunkState,
+    ChunkSucceeded,
+    RetryRoundOpened,
+    RunState,
+)
+from arco_grpc.domain.chunks import Chunk, ChunkKey, Lease, evolve_chunk
+from arco_grpc.planning.chunks import run_key
+from arco_grpc.service.backfill_projection import (
+    Projected,
+    apply_event,
+    backfill_id_of,
+    backfill_stream,
+    projected_from_record,
+)
+from arco_grpc.service.convert_backfills import BACKFILL_EVENT_TYPES, event_from_payload
+from arco_grpc.service.convert_chunk_events import decode_subset, encode_subset
+from arco_grpc.store import (
+    ChunkRecord,
+    RoundRecord,
+    RunEnd,
+    RunRecord,
+    StoredEvent,
+    Transaction,
+    TransitionRecord,
+)
+from arco_grpc.store.payloads import decode_payload
+
+_MILLISECOND = timedelta(milliseconds=1)
+
+
+@dataclass(slots=True)
+class Writes:
+    """The projection rows some events write; ``new_runs`` pair a run with the stream version of its ChunkLeased
+    event (the run's lease sequence is that event's)."""
+
+    backfills: dict[str, Projected] = field(default_factory=dict)
+    transitions: list[TransitionRecord] = field(default_factory=list)
+    chunks: dict[tuple[str, ChunkKey], ChunkRecord] = field(default_factory=dict)
+    new_runs: list[tuple[RunRecord, int]] = field(default_factory=list)
+    run_ends: list[RunEnd] = field(default_factory=list)
+    rounds: list[RoundRecord] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class FoldState:
+    """A backfill being folded, with the chunks its events touch (loaded by the caller before their events)."""
+
+    projected: Projected
+    chunks: dict[ChunkKey, Chunk]
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkChange:
+    """What a chunk event did to its chunk: ``before`` is None for a chunk that had no row."""
+
+    before: Chunk | None
+    after: Chunk
+
+
+def chunk_key_of(projected: Projected, event: ChunkEvent) -> ChunkKey:
+    """The chunk a chunk event is about."""
+    return ChunkKey(projected.backfill.target_position(event.asset_key), event.round, event.index)
+
+
+def chunk_record(backfill_id: str, chunk: Chunk, at: datetime) -> ChunkRecord:
+    """The row of a chunk that has had events."""
+    lease = chunk.lease
+    attempt = max(chunk.attempt, 1)
+    key = chunk.run_key or run_key(backfill_id, chunk.asset_key, chunk.key.round, chunk.key.index, attempt)
+    return ChunkRecord(
+        backfill_id=backfill_id,
+        target_position=chunk.key.target,
+        asset_key=chunk.asset_key,
+        round=chunk.key.round,
+        chunk_index=chunk.key.index,
+        state=int(chunk.state),
+        attempt=attempt,
+        run_key=key,
+        partition_count=chunk.partition_count,
+        subset=encode_subset(chunk.partitions),
+        updated_at=at,
+        remaining=encode_subset(chunk.remaining),
+        remaining_count=chunk.remaining.count,
+        run_id=chunk.run_id,
+        worker_id=chunk.worker_id,
+        leased_at=None if lease is None else lease.leased_at,
+        lease_expires_at=None if lease is None else lease.expires_at,
+        lease_ttl_ms=0 if lease is None else lease.ttl // _MILLISECOND,
+        next_attempt_at=chunk.retry_at,
+        failed_attempts=chunk.failed_attempts,
+        failed_count=chunk.failed_count,
+        error=chunk.error,
+    )
+
+
+def chunk_from_record(record: ChunkRecord) -> Chunk:
+    """The domain chunk a row describes."""
+    state = ChunkState(record.state)
+    lease = None
+    if state is ChunkState.LEASED and record.leased_at is not None and record.lease_expires_at is not None:
+        lease = Lease(
+            run_id=record.run_id,
+            run_key=record.run_key,
+            worker_id=record.worker_id,
+            attempt=record.attempt,
+            partitions=decode_subset(record.remaining),
+            leased_at=record.leased_at,
+            expires_at=record.lease_expires_at,
+            ttl=record.lease_ttl_ms * _MILLISECOND,
+        )
+    return Chunk(
+        key=ChunkKey(record.target_position, record.round, record.chunk_index),
+        asset_key=record.asset_key,
+        partitions=decode_subset(record.subset),
+        partition_count=record.partition_count,
+        remaining=decode_subset(record.remaining),
+        state=state,
+        attempt=record.attempt,
+        failed_attempts=record.failed_attempts,
+        lease=lease,
+        run_id=record.run_id,
+        run_key=record.run_key if record.run_id else "",
+        worker_id=record.worker_id,
+        retry_at=record.next_attempt_at,
+        failed_count=record.failed_count,
+        error=record.error,
+    )
+
+
+def _run_writes(backfill_id: str, before: Chunk, after: Chunk, event: ChunkEvent, version: int, at: datetime,
+                writes: Writes) -> None:
+    if isinstance(event, ChunkLeased):
+        writes.new_runs.append((
+            RunRecord(
+                run_key=event.run_key, backfill_id=backfill_id, asset_key=event.asset_key, round=event.round,
+                chunk_index=event.index, attempt=event.attempt, created_at=at, run_id=event.run_id,
+                target_position=after.key.target, worker_id=event.worker_id, state=int(RunState.RUNNING),
+                partitions=encode_subset(event.partitions), partition_count=event.partitions.count,
+            ),
+            version,
+        ))
+    elif isinstance(event, ChunkSucceeded):
+        writes.run_ends.append(RunEnd(event.run_id, int(RunState.SUCCEEDED), at, metadata=event.metadata))
+    elif isinstance(event, ChunkFailed):
+        failed = event.failed_partitions
+        writes.run_ends.append(RunEnd(
+            event.run_id, int(RunState.FAILED), at, failed=encode_subset(failed), failed_count=failed.count,
+            error=event.error, metadata=event.metadata, will_retry=event.will_retry,
+        ))
+    elif isinstance(event, ChunkLeaseExpired):
+        writes.run_ends.append(RunEnd(
+            event.run_id, int(RunState.LEASE_EXPIRED), at, error=after.error, will_retry=event.will_retry,
+        ))
+    elif isinstance(event, ChunkReleased):
+        writes.run_ends.append(RunEnd(event.run_id, int(RunState.RELEASED), at, will_retry=True))
+    elif isinstance(event, ChunkCancelled) and before.run_id:
+        writes.run_ends.append(RunEnd(before.run_id, int(RunState.CANCELLED), at, error="the backfill was cancelled"))
+
+
+def fold_event(
+    state: FoldState,
+    event: BackfillEvent,
+    *,
+    payload: bytes,
+    sequence: int,
+    at: datetime,
+    request_id: str | None,
+    writes: Writes,
+) -> ChunkChange | None:
+    """Folds one event into ``state`` and adds the rows it writes to ``writes``; returns its chunk change, if any."""
+    state.projected, transition = apply_event(
+        state.projected, event, payload=payload, sequence=sequence, at=at, request_id=request_id
+    )
+    backfill_id = state.projected.backfill.backfill_id
+    writes.backfills[backfill_id] = state.projected
+    if transition is not None:
+        writes.transitions.append(transition)
+    if isinstance(event, RetryRoundOpened):
+        backfill = state.projected.backfill
+        for target in event.targets:
+            writes.rounds.append(RoundRecord(
+                backfill_id, event.round, backfill.target_position(target.asset_key), target.asset_key,
+                encode_subset(target.partitions) or b"", target.partitions.count, target.chunk_count,
+            ))
+        return None
+    if not isinstance(event, CHUNK_EVENT_TYPES):
+        return None
+    key = chunk_key_of(state.projected, event)  # type: ignore[arg-type]
+    before = state.chunks.get(key)
+    if before is None:
+        if not isinstance(event, ChunkLeased):
+            raise ValueError(f"{type(event).__name__} of chunk {key} before its ChunkLeased")
+        current = Chunk.planned(key, event.asset_key, event.partitions, event.chunk_partition_count)
+    else:
+        current = before
+    after = evolve_chunk(current, event, at)  # type: ignore[arg-type]
+    state.chunks[key] = after
+    writes.chunks[(backfill_id, key)] = chunk_record(backfill_id, after, at)
+    version = state.projected.backfill.version
+    _run_writes(backfill_id, current, after, event, version, at, writes)  # type: ignore[arg-type]
+    return ChunkChange(before, after)
+
+
+async def write_projection(transaction: Transaction, writes: Writes, stored: list[StoredEvent]) -> None:
+    """Writes ``writes`` through ``transaction``; ``stored`` are the events folded (for the runs' sequences)."""
+    for projected in writes.backfills.values():
+        await transaction.put_backfill(projected.record)
+    for transition in writes.transitions:
+        await transaction.add_backfill_transition(transition)
+    for round_record in writes.rounds:
+        await transaction.put_round(round_record)
+    for record in writes.chunks.values():
+        await transaction.put_chunk(record)
+    if writes.new_runs:
+        sequences = {(event.stream_id, event.stream_version): event.sequence for event in stored}
+        for run, version in writes.new_runs:
+            sequence = sequences[(backfill_stream(run.backfill_id), version)]
+            await transaction.record_run(replace(run, lease_sequence=sequence))
+    for end in writes.run_ends:
+        await transaction.end_run(end)
+
+
+async def project_backfills(transaction: Transaction, events: list[StoredEvent]) -> None:
+    """Updates the backfill projections for the backfill events among ``events`` (appends and rebuilds)."""
+    touched: dict[str, FoldState | None] = {}
+    writes = Writes()
+    for stored in events:
+        if stored.event_type not in BACKFILL_EVENT_TYPES:
+            continue
+        backfill_id = backfill_id_of(stored.stream_id)
+        if backfill_id not in touched:
+            record = await transaction.get_backfill(backfill_id)
+            touched[backfill_id] = None if record is None else FoldState(projected_from_record(record), {})
+        state = touched[backfill_id]
+        event = event_from_payload(decode_payload(stored.event_type, stored.payload))
+        if state is None:
+            projected, transition = apply_event(
+                None, event, payload=stored.payload, sequence=stored.sequence, at=stored.recorded_at,
+                request_id=stored.request_id,
+            )
+            state = touched[backfill_id] = FoldState(projected, {})
+            writes.backfills[backfill_id] = projected
+            if transition is not None:
+                writes.transitions.append(transition)
+            continue
+        if isinstance(event, CHUNK_EVENT_TYPES):
+            key = chunk_key_of(state.projected, event)  # type: ignore[arg-type]
+            if key not in state.chunks:
+                row = await transaction.get_chunk(backfill_id, key.target, key.round, key.index)
+                if row is not None:
+                    state.chunks[key] = chunk_from_record(row)
+        fold_event(
+            state, event, payload=stored.payload, sequence=stored.sequence, at=stored.recorded_at,
+            request_id=stored.request_id, writes=writes,
+        )
+    await write_projection(transaction, writes, events)

@@ -1,0 +1,238 @@
+"""Protobuf <-> pure values for chunk events, retry rounds and retry policies."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+
+from google.protobuf import duration_pb2
+from google.protobuf.message import Message
+
+from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as bf, events_pb2 as ev, partitions_pb2 as pb
+from arco_grpc.domain.chunk_events import (
+    ChunkCancelled,
+    ChunkFailed,
+    ChunkLeased,
+    ChunkLeaseExpired,
+    ChunkReleased,
+    ChunkSucceeded,
+    RetriedTarget,
+    RetryRoundOpened,
+)
+from arco_grpc.domain.retry_policy import RetryPolicy
+from arco_grpc.partitions.multi_subset import MultiPartitionSubset
+from arco_grpc.partitions.selection import AnySubset
+from arco_grpc.partitions.subset import PartitionSubset
+from arco_grpc.service.convert_partitions import datetime_from_proto, datetime_to_proto, subset_to_proto
+
+ChunkOrRoundEvent = (
+    ChunkLeased | ChunkSucceeded | ChunkFailed | ChunkLeaseExpired | ChunkReleased | ChunkCancelled | RetryRoundOpened
+)
+# Event type -> the BackfillEventPayload oneof field that carries it.
+CHUNK_PAYLOAD_FIELDS = {
+    "ChunkLeased": "chunk_leased",
+    "ChunkSucceeded": "chunk_succeeded",
+    "ChunkFailed": "chunk_failed",
+    "ChunkLeaseExpired": "chunk_lease_expired",
+    "ChunkReleased": "chunk_released",
+    "ChunkCancelled": "chunk_cancelled",
+    "RetryRoundOpened": "retry_round_opened",
+}
+
+
+# -- subsets and durations ------------------------------------------------------
+
+
+def _ranges(ranges: list[pb.IndexRange]) -> PartitionSubset:
+    return PartitionSubset.from_ranges((r.start, r.end) for r in ranges)
+
+
+def subset_from_proto(message: pb.PartitionSubset) -> AnySubset:
+    """The subset a stored PartitionSubset message holds (bands for multi, else ranges)."""
+    if message.bands:
+        return MultiPartitionSubset(
+            tuple((band.first.start, band.first.end, _ranges(list(band.second))) for band in message.bands)
+        )
+    return _ranges(list(message.ranges))
+
+
+@lru_cache(maxsize=16_384)
+def subset_message(subset: AnySubset) -> pb.PartitionSubset:
+    """The PartitionSubset message of ``subset``, cached: never mutate it (assigning it to a field copies it)."""
+    return subset_to_proto(subset)
+
+
+@lru_cache(maxsize=16_384)
+def encode_subset(subset: AnySubset) -> bytes | None:
+    """The stored bytes of a subset (PartitionSubset), None when it is empty.
+
+    Cached: a chunk's subsets are encoded for its event, its row and its run.
+    """
+    if subset.is_empty:
+        return None
+    return subset_message(subset).SerializeToString(deterministic=True)
+
+
+def decode_subset(data: bytes | None) -> AnySubset:
+    """The subset stored as ``data`` (None: empty)."""
+    if not data:
+        return PartitionSubset.empty()
+    return subset_from_proto(pb.PartitionSubset.FromString(data))
+
+
+def duration_to_proto(delta: timedelta) -> duration_pb2.Duration:
+    """The Duration of a timedelta."""
+    duration = duration_pb2.Duration()
+    duration.FromTimedelta(delta)
+    return duration
+
+
+# -- retry policies ---------------------------------------------------------------
+
+
+def retry_policy_to_proto(policy: RetryPolicy) -> bf.RetryPolicy:
+    """The RetryPolicy message with every value filled in."""
+    return bf.RetryPolicy(
+        max_attempts=policy.max_attempts,
+        initial_backoff=duration_to_proto(policy.initial_backoff),
+        backoff_multiplier=policy.backoff_multiplier,
+        max_backoff=duration_to_proto(policy.max_backoff),
+    )
+
+
+def retry_policy_from_proto(message: bf.RetryPolicy, present: bool = True) -> RetryPolicy:
+    """The policy a RetryPolicy message asks for, defaults filling what is unset (all of it when not ``present``).
+
+    Raises:
+        InvalidArgument: a value is out of range (fields relative to the message).
+    """
+    if not present:
+        return RetryPolicy()
+    defaults = RetryPolicy()
+    max_backoff = message.max_backoff.ToTimedelta() if message.HasField("max_backoff") else defaults.max_backoff
+    initial = message.initial_backoff.ToTimedelta() if message.HasField("initial_backoff") else None
+    if initial is None:
+        # A short max_backoff alone lowers the default first wait instead of contradicting it.
+        initial = min(defaults.initial_backoff, max_backoff) if message.HasField("max_backoff") else defaults.initial_backoff
+    return RetryPolicy(
+        max_attempts=message.max_attempts or defaults.max_attempts,
+        initial_backoff=initial,
+        backoff_multiplier=message.backoff_multiplier or defaults.backoff_multiplier,
+        max_backoff=max_backoff,
+    )
+
+
+# -- events -------------------------------------------------------------------------
+
+
+def _metadata(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    return dict(pairs)
+
+
+def chunk_event_to_payload(event: ChunkOrRoundEvent) -> Message:
+    """The protobuf payload of a chunk event or a retry round."""
+    if isinstance(event, ChunkLeased):
+        return ev.ChunkLeased(
+            asset_key=event.asset_key, round=event.round, index=event.index, attempt=event.attempt,
+            run_id=event.run_id, run_key=event.run_key, worker_id=event.worker_id,
+            lease_expire_time=datetime_to_proto(event.lease_expires_at), lease_ttl=duration_to_proto(event.lease_ttl),
+            partitions=subset_message(event.partitions), partition_count=event.partitions.count,
+            chunk_partition_count=event.chunk_partition_count,
+        )
+    if isinstance(event, ChunkSucceeded):
+        return ev.ChunkSucceeded(
+            asset_key=event.asset_key, round=event.round, index=event.index, attempt=event.attempt,
+            run_id=event.run_id, partition_count=event.partitions.count, metadata=_metadata(event.metadata),
+            partitions=subset_message(event.partitions),
+        )
+    if isinstance(event, ChunkFailed):
+        message = ev.ChunkFailed(
+            asset_key=event.asset_key, round=event.round, index=event.index, attempt=event.attempt,
+            run_id=event.run_id, failed_partition_count=event.failed_partitions.count, error_message=event.error,
+            will_retry=event.will_retry, metadata=_metadata(event.metadata),
+            partitions=subset_message(event.partitions), partition_count=event.partitions.count,
+        )
+        if event.failed is not None:
+            message.failed_partitions.CopyFrom(subset_message(event.failed))
+        if event.retry_at is not None:
+            message.next_attempt_time.CopyFrom(datetime_to_proto(event.retry_at))
+        return message
+    if isinstance(event, ChunkLeaseExpired):
+        return ev.ChunkLeaseExpired(
+            asset_key=event.asset_key, round=event.round, index=event.index, attempt=event.attempt,
+            run_id=event.run_id, will_retry=event.will_retry, attempts_exhausted=event.attempts_exhausted,
+            partitions=subset_message(event.partitions), partition_count=event.partitions.count,
+        )
+    if isinstance(event, ChunkReleased):
+        return ev.ChunkReleased(
+            asset_key=event.asset_key, round=event.round, index=event.index, attempt=event.attempt,
+            run_id=event.run_id, partitions=subset_message(event.partitions), partition_count=event.partitions.count,
+        )
+    if isinstance(event, ChunkCancelled):
+        return ev.ChunkCancelled(
+            asset_key=event.asset_key, round=event.round, index=event.index,
+            partitions_cancelled=event.partitions.count, partitions=subset_message(event.partitions),
+        )
+    if isinstance(event, RetryRoundOpened):
+        return ev.RetryRoundOpened(
+            round=event.round,
+            targets=[
+                ev.RetriedTarget(
+                    asset_key=target.asset_key, partitions=subset_message(target.partitions),
+                    partition_count=target.partitions.count, chunk_count=target.chunk_count,
+                    failed_count=target.failed_count,
+                )
+                for target in event.targets
+            ],
+            include_unattempted=event.include_unattempted,
+            reason=event.reason,
+        )
+    raise TypeError(f"not a chunk event: {event!r}")
+
+
+def chunk_event_from_payload(message: Message) -> ChunkOrRoundEvent:
+    """The domain event of a stored chunk-event or retry-round payload."""
+    if isinstance(message, ev.ChunkLeased):
+        return ChunkLeased(
+            message.asset_key, message.round, message.index, message.attempt, message.run_id, message.run_key,
+            message.worker_id, datetime_from_proto(message.lease_expire_time, "lease_expire_time"),
+            message.lease_ttl.ToTimedelta(), subset_from_proto(message.partitions), message.chunk_partition_count,
+        )
+    if isinstance(message, ev.ChunkSucceeded):
+        return ChunkSucceeded(
+            message.asset_key, message.round, message.index, message.attempt, message.run_id,
+            subset_from_proto(message.partitions), tuple(sorted(message.metadata.items())),
+        )
+    if isinstance(message, ev.ChunkFailed):
+        return ChunkFailed(
+            message.asset_key, message.round, message.index, message.attempt, message.run_id,
+            subset_from_proto(message.partitions),
+            subset_from_proto(message.failed_partitions) if message.HasField("failed_partitions") else None,
+            message.error_message, message.will_retry,
+            datetime_from_proto(message.next_attempt_time, "next_attempt_time")
+            if message.HasField("next_attempt_time") else None,
+            tuple(sorted(message.metadata.items())),
+        )
+    if isinstance(message, ev.ChunkLeaseExpired):
+        return ChunkLeaseExpired(
+            message.asset_key, message.round, message.index, message.attempt, message.run_id,
+            subset_from_proto(message.partitions), message.will_retry, message.attempts_exhausted,
+        )
+    if isinstance(message, ev.ChunkReleased):
+        return ChunkReleased(
+            message.asset_key, message.round, message.index, message.attempt, message.run_id,
+            subset_from_proto(message.partitions),
+        )
+    if isinstance(message, ev.ChunkCancelled):
+        return ChunkCancelled(message.asset_key, message.round, message.index, subset_from_proto(message.partitions))
+    if isinstance(message, ev.RetryRoundOpened):
+        return RetryRoundOpened(
+            message.round,
+            tuple(
+                RetriedTarget(t.asset_key, subset_from_proto(t.partitions), t.chunk_count, t.failed_count)
+                for t in message.targets
+            ),
+            message.include_unattempted,
+            message.reason,
+        )
+    raise TypeError(f"not a chunk event payload: {type(message).__name__}")

@@ -1,0 +1,246 @@
+"""Dispatch: handing chunks of live backfills to workers, fairly, and taking back the leases that lapse.
+
+Fairness: the backfills that may lease now (RUNNING, below their
+max_concurrency, matching the request's tags and assets) take turns, one
+chunk at a time, oldest backfill first within a turn; the turn order
+continues across requests (a pointer remembers the last backfill served), so
+two backfills alternate even when every worker leases one chunk at a time.
+Within a backfill, chunks go out in plan order (retries of earlier chunks
+first, as they come due).
+
+Long polling: a LeaseChunks that finds nothing waits on a signal raised when
+work may have appeared (a backfill created, resumed or retried, a lease
+ended, a concurrency limit raised, a retry come due), up to its wait_timeout.
+
+Lapsing: one task sleeps until the earliest lease expiry or retry due time
+(or until woken by an earlier one) and then lapses what is due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from arco_grpc.domain.chunk_events import ChunkLeased
+from arco_grpc.domain.chunks import decide_expiry, decide_lease
+from arco_grpc.errors import ArcoError
+from arco_grpc.service.backfill_book import BackfillBook, LiveLease, Staging
+from arco_grpc.service.live_backfills import LiveBackfills
+
+logger = logging.getLogger(__name__)
+
+RunIds = Callable[[], str]
+
+
+class RunIdSource:
+    """Run ids chosen by the server: a random prefix per server start, then a counter (cheap and unique)."""
+
+    def __init__(self) -> None:
+        self._prefix = "run-" + uuid.uuid4().hex[:16]
+        self._next = itertools.count(1)
+
+    def __call__(self) -> str:
+        return f"{self._prefix}{next(self._next):012x}"
+
+
+def new_run_id() -> str:
+    """A fresh run id (a random one; servers use a :class:`RunIdSource`)."""
+    return "run-" + uuid.uuid4().hex
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseAsk:
+    """What a worker asks to lease."""
+
+    worker_id: str
+    max_chunks: int
+    assets: frozenset[str] | None
+    tags: tuple[tuple[str, str], ...]
+    ttl: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Granted:
+    """One chunk leased by a request: the book and the event that leased it."""
+
+    book: BackfillBook
+    event: ChunkLeased
+
+
+class Dispatcher:
+    """Fair lease decisions over the live books, long polling, and the lapsing of expired leases."""
+
+    def __init__(self, live: LiveBackfills, run_ids: RunIds | None = None) -> None:
+        self.live = live
+        self._run_ids = run_ids or RunIdSource()
+        self._turn_after = -1  # created_sequence of the backfill served last
+        self._changed = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._deadlines: list[tuple[datetime, int, str, str]] = []  # (when, kind, backfill, run id)
+        self._reaper: asyncio.Task[None] | None = None
+        self.closing = False
+        self.waiting = 0  # LeaseChunks calls waiting for work now
+        live.on_load = self.adopt
+
+    # -- wiring ----------------------------------------------------------------------
+
+    def adopt(self, book: BackfillBook) -> None:
+        """Takes a newly loaded book into dispatch: its leases, retry timers and listeners."""
+        book.on_lease = self._lease_started
+        book.on_retry = self._retry_scheduled
+        for lease in book.restore_leases(self.live.clock()):
+            self._lease_started(book, lease)
+        due = book.next_due()
+        if due is not None:
+            self._retry_scheduled(book, due)
+        self.notify()
+
+    def notify(self) -> None:
+        """Work may have appeared: wake every waiting LeaseChunks."""
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def stop_waiting(self) -> None:
+        """The server is stopping: waiting LeaseChunks calls answer now, and no new one waits."""
+        self.closing = True
+        self.notify()
+
+    def lease_expiry(self, backfill_id: str, run_id: str) -> datetime | None:
+        """The current expiry of the lease of run ``run_id`` (heartbeats included), if it is held now."""
+        book = self.live.loaded(backfill_id)
+        lease = None if book is None else book.leases.get(run_id)
+        return None if lease is None else lease.expires_at
+
+    def time_moved(self) -> None:
+        """The clock moved (tests with a manual clock): re-check every deadline now."""
+        self._wake.set()
+
+    def _push(self, when: datetime, kind: int, backfill_id: str, run_id: str) -> None:
+        earliest = self._deadlines[0][0] if self._deadlines else None
+        heapq.heappush(self._deadlines, (when, kind, backfill_id, run_id))
+        if earliest is None or when < earliest:
+            self._wake.set()
+
+    def _lease_started(self, book: BackfillBook, lease: LiveLease) -> None:
+        self._push(lease.expires_at, 0, book.backfill_id, lease.run_id)
+
+    def _retry_scheduled(self, book: BackfillBook, when: datetime) -> None:
+        self._push(when, 1, book.backfill_id, "")
+
+    def extended(self, book: BackfillBook, lease: LiveLease) -> None:
+        """A heartbeat moved ``lease``'s expiry."""
+        self._push(lease.expires_at, 0, book.backfill_id, lease.run_id)
+
+    # -- leasing ---------------------------------------------------------------------
+
+    def _turns(self, ask: LeaseAsk) -> list[BackfillBook]:
+        """Books that may lease for ``ask``, in turn order (oldest first, starting after the last served)."""
+        eligible = [
+            book for book in self.live.books()
+            if book.dispatching() and all(book.tags.get(k) == v for k, v in ask.tags)
+        ]
+        eligible.sort(key=lambda book: book.created_sequence)
+        split = next((i for i, book in enumerate(eligible) if book.created_sequence > self._turn_after), len(eligible))
+        return eligible[split:] + eligible[:split]
+
+    def lease_now(self, ask: LeaseAsk, now: datetime, staging: Staging) -> list[Granted]:
+        """Leases up to ``ask.max_chunks`` chunks at once (synchronously), staging their events."""
+        granted: list[Granted] = []
+        turns = self._turns(ask)
+        while turns and len(granted) < ask.max_chunks:
+            still: list[BackfillBook] = []
+            for book in turns:
+                if len(granted) >= ask.max_chunks:
+                    break
+                if not book.dispatching():
+                    continue
+                chunk = book.next_chunk(now, ask.assets)
+                if chunk is None:
+                    continue
+                event = decide_lease(
+                    book.backfill, chunk, run_id=self._run_ids(), worker_id=ask.worker_id, ttl=ask.ttl, now=now
+                )
+                book.apply([event], now, None, staging)
+                granted.append(Granted(book, event))
+                self._turn_after = book.created_sequence
+                still.append(book)
+            turns = still
+        return granted
+
+    async def wait_for_work(self, timeout: float) -> None:
+        """Returns when work may have appeared, or after ``timeout`` seconds."""
+        changed = self._changed
+        self.waiting += 1
+        try:
+            await asyncio.wait_for(changed.wait(), timeout)
+        except TimeoutError:
+            pass
+        finally:
+            self.waiting -= 1
+
+    # -- lapsing ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Starts the task that lapses expired leases and announces due retries."""
+        if self._reaper is None:
+            self._reaper = asyncio.create_task(self._lapse_forever(), name="lease-reaper")
+
+    async def close(self) -> None:
+        """Stops that task."""
+        if self._reaper is not None:
+            self._reaper.cancel()
+            try:
+                await self._reaper
+            except asyncio.CancelledError:
+                pass
+            self._reaper = None
+
+    async def _lapse_forever(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.tick()
+            except ArcoError as error:
+                logger.warning("lapsing leases failed, retrying at the next deadline: %s", error)
+            except Exception:  # noqa: BLE001 - the reaper must outlive a bug in one round
+                logger.exception("lapsing leases failed")
+            delay = None
+            if self._deadlines:
+                delay = max((self._deadlines[0][0] - self.live.clock()).total_seconds(), 0.0)
+            try:
+                await asyncio.wait_for(self._wake.wait(), delay)
+            except TimeoutError:
+                pass
+
+    async def tick(self) -> int:
+        """Lapses every lease due at the clock's now and announces due retries; returns the leases lapsed."""
+        now = self.live.clock()
+        stagings: dict[str, Staging] = {}
+        retries_due = False
+        lapsed = 0
+        while self._deadlines and self._deadlines[0][0] <= now:
+            _, kind, backfill_id, run_id = heapq.heappop(self._deadlines)
+            if kind == 1:
+                retries_due = True
+                continue
+            book = self.live.loaded(backfill_id)
+            lease = None if book is None else book.leases.get(run_id)
+            if book is None or lease is None or lease.expires_at > now:
+                continue  # ended, reloaded, or extended since this deadline was set
+            staging = stagings.setdefault(backfill_id, Staging.empty())
+            book.apply(decide_expiry(book.backfill, book.chunks[lease.key]), now, None, staging)
+            lapsed += 1
+        if retries_due or stagings:
+            self.notify()
+        commits = [self.live.submit(staging, at=now, method="LapseLeases") for staging in stagings.values()]
+        results = await asyncio.gather(*commits, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                logger.warning("recording lapsed leases failed: %s", result)
+        return lapsed

@@ -1,0 +1,266 @@
+"""Dispatch benchmark (not a test): prints lease/complete rates against a bare gRPC echo, in one run.
+
+Starts, in this process, a bare grpc.aio echo server and then a real arco
+server on a temporary SQLite file (synchronous=FULL, as in production), and
+drives both over loopback from a separate client process (so the server has
+one core to itself, as it would in production, and both measurements share
+the same arrangement). It prints:
+
+- the echo rate: unary calls per second with 16 concurrent callers;
+- the single-chunk cycle rate: 16 concurrent workers, each leasing one chunk
+  and completing it, cycles per second, and its ratio to the echo rate
+  (target: at least 25%);
+- the batched rate: workers leasing 64 chunks at a time and completing them
+  with CompleteChunks, chunks per second (target: at least 20,000);
+- a 10,000-partition backfill run end to end by 4 no-op workers (chunk size 10), wall time.
+
+Run: .venv/bin/python bench/dispatch.py [--seconds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import grpc
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from arco_grpc._gen.arco.orchestration.v1 import assets_pb2 as a  # noqa: E402
+from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, backfills_pb2 as bf  # noqa: E402
+from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2_grpc, catalog_service_pb2_grpc  # noqa: E402
+from arco_grpc._gen.arco.orchestration.v1 import catalog_service_pb2 as capi, partitions_pb2 as p  # noqa: E402
+from arco_grpc._gen.arco.orchestration.v1 import worker_service_pb2 as w, worker_service_pb2_grpc  # noqa: E402
+from arco_grpc.planning.backfill_ids import backfill_id_for_request  # noqa: E402
+from arco_grpc.server import start_server  # noqa: E402
+from arco_grpc.store import open_store  # noqa: E402
+
+NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
+CONCURRENCY = 16
+BATCH = 64
+ECHO_METHOD = "/bench.Echo/Echo"
+PAYLOAD = b"x" * 96  # about the size of a LeaseChunksRequest
+
+
+# -- servers (this process) ------------------------------------------------------------
+
+
+async def _echo(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+    return request
+
+
+async def start_echo() -> tuple[grpc.aio.Server, int]:
+    server = grpc.aio.server()
+    handler = grpc.unary_unary_rpc_method_handler(_echo)
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("bench.Echo", {"Echo": handler}),))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    return server, port
+
+
+def catalog() -> capi.ApplyAssetsRequest:
+    minutely = p.PartitionsDefinition(
+        time_window=p.TimeWindowPartitions(cron_schedule="* * * * *", start="2005-12-27-00:00", fmt="%Y-%m-%d-%H:%M")
+    )
+    return capi.ApplyAssetsRequest(
+        request_id="bench-catalog",
+        assets=[a.Asset(key="minutely", partitions=minutely, chunk_policy=a.ChunkPolicy(max_partitions_per_chunk=1))],
+    )
+
+
+async def create_backfill(channel: grpc.aio.Channel, request_id: str, partitions: int, chunk_size: int,
+                          concurrency: int) -> str:
+    """A backfill over the first ``partitions`` minutes of 2006 (and on); returns its id."""
+    stub = backfill_service_pb2_grpc.BackfillServiceStub(channel)
+    selector = p.PartitionSelector(key_range=p.PartitionKeyRange(start="2006-01-01-00:00", end=minute_key(partitions - 1)))
+    response = await stub.CreateBackfill(api.CreateBackfillRequest(
+        request_id=request_id, targets=[api.BackfillTargetSpec(asset_key="minutely", selector=selector)],
+        chunk_size=chunk_size, max_concurrency=concurrency,
+    ))
+    return response.backfill.id
+
+
+def minute_key(offset: int) -> str:
+    """The key of the minute ``offset`` minutes after 2006-01-01 00:00."""
+    return (datetime(2006, 1, 1) + timedelta(minutes=offset)).strftime("%Y-%m-%d-%H:%M")
+
+
+# -- clients (the other process) -----------------------------------------------------------
+
+
+async def _echo_load(port: int, seconds: float) -> int:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        call = channel.unary_unary(ECHO_METHOD)
+        await call(PAYLOAD)
+        calls = 0
+        deadline = time.perf_counter() + seconds
+
+        async def caller() -> None:
+            nonlocal calls
+            while time.perf_counter() < deadline:
+                await call(PAYLOAD)
+                calls += 1
+
+        await asyncio.gather(*(caller() for _ in range(CONCURRENCY)))
+        return calls
+
+
+async def _cycle_load(port: int, seconds: float, batch: int) -> tuple[int, int]:
+    """Workers lease ``batch`` chunks and complete them; returns (chunks completed, lease calls)."""
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = worker_service_pb2_grpc.WorkerServiceStub(channel)
+        done = leases = 0
+        deadline = time.perf_counter() + seconds
+
+        async def worker(number: int) -> None:
+            nonlocal done, leases
+            worker_id = f"w{number}"
+            while time.perf_counter() < deadline:
+                got = await stub.LeaseChunks(w.LeaseChunksRequest(worker_id=worker_id, max_chunks=batch))
+                leases += 1
+                if not got.chunks:
+                    continue
+                completions = [
+                    w.ChunkCompletion(lease=c.lease, worker_id=worker_id, outcome=w.ChunkCompletion.OUTCOME_SUCCEEDED)
+                    for c in got.chunks
+                ]
+                if batch == 1:
+                    await stub.CompleteChunk(w.CompleteChunkRequest(completion=completions[0]))
+                else:
+                    await stub.CompleteChunks(w.CompleteChunksRequest(completions=completions))
+                done += len(completions)
+
+        await asyncio.gather(*(worker(n) for n in range(CONCURRENCY)))
+        return done, leases
+
+
+async def _drain(port: int, workers: int) -> int:
+    """No-op workers until nothing is left to lease (long polls of 0.2 s); returns chunks completed."""
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = worker_service_pb2_grpc.WorkerServiceStub(channel)
+        done = 0
+
+        async def worker(number: int) -> None:
+            nonlocal done
+            worker_id = f"e2e-{number}"
+            while True:
+                got = await stub.LeaseChunks(w.LeaseChunksRequest(
+                    worker_id=worker_id, max_chunks=8, wait_timeout={"nanos": 200_000_000}
+                ))
+                if not got.chunks:
+                    return
+                await stub.CompleteChunks(w.CompleteChunksRequest(completions=[
+                    w.ChunkCompletion(lease=c.lease, worker_id=worker_id, outcome=w.ChunkCompletion.OUTCOME_SUCCEEDED)
+                    for c in got.chunks
+                ]))
+                done += len(got.chunks)
+
+        await asyncio.gather(*(worker(n) for n in range(workers)))
+        return done
+
+
+def _client(kind: str, port: int, seconds: float, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    if kind == "echo":
+        out.put(asyncio.run(_echo_load(port, seconds)))
+    elif kind == "drain":
+        out.put(asyncio.run(_drain(port, 4)))
+    else:
+        out.put(asyncio.run(_cycle_load(port, seconds, int(kind))))
+
+
+async def in_client_process(kind: str, port: int, seconds: float) -> object:
+    """Runs a load in a fresh client process while this process keeps serving."""
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    process = context.Process(target=_client, args=(kind, port, seconds, out))
+    process.start()
+    result = await asyncio.to_thread(out.get)
+    await asyncio.to_thread(process.join)
+    return result
+
+
+# -- the run -----------------------------------------------------------------------------
+
+
+def cpu_seconds() -> float:
+    """CPU time used by this (the server) process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def measure(kind: str, port: int, seconds: float) -> tuple[object, float]:
+    """Runs a client load; returns its result and the server CPU seconds it cost."""
+    before = cpu_seconds()
+    result = await in_client_process(kind, port, seconds)
+    return result, cpu_seconds() - before
+
+
+async def main(seconds: float) -> None:
+    print(f"dispatch benchmark: {CONCURRENCY} concurrent callers, {seconds:.0f} s per measurement, "
+          "clients in a separate process, SQLite synchronous=FULL")
+    echo, echo_port = await start_echo()
+    calls, echo_cpu = await measure("echo", echo_port, seconds)
+    await echo.stop(None)
+    echo_rate = int(calls) / seconds  # type: ignore[call-overload]
+    print(f"echo:                       {echo_rate:10,.0f} calls/s   (server CPU {echo_cpu / int(calls) * 1e6:5.0f} us/call)")  # type: ignore[call-overload]
+
+    with tempfile.TemporaryDirectory() as directory:
+        store = await open_store(str(Path(directory) / "bench.db"))
+        running = await start_server(store, clock=lambda: NOW)
+        channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
+        try:
+            await catalog_service_pb2_grpc.CatalogServiceStub(channel).ApplyAssets(catalog())
+            await create_backfill(channel, "bench-single", 1_000_000, 1, CONCURRENCY)
+            commits, units = running.committer.commits, running.committer.units
+            (done, _), cycle_cpu = await measure("1", running.port, seconds)  # type: ignore[misc]
+            cycle_rate = done / seconds
+            print(f"single-chunk cycles:        {cycle_rate:10,.0f} cycles/s  (server CPU {cycle_cpu / done * 1e6:5.0f} "
+                  f"us/cycle, {(running.committer.units - units) / max(1, running.committer.commits - commits):.1f} "
+                  "appends per commit)")
+            print(f"  ratio to echo:            {cycle_rate / echo_rate:10.1%}   (target: at least 25%)")
+            await cancel(channel, "bench-single")
+
+            await create_backfill(channel, "bench-batched", 5_000_000, 1, CONCURRENCY * BATCH)
+            commits, units = running.committer.commits, running.committer.units
+            (done, _), batch_cpu = await measure(str(BATCH), running.port, seconds)  # type: ignore[misc]
+            batched_rate = done / seconds
+            print(f"batched (max_chunks {BATCH}):   {batched_rate:10,.0f} chunks/s  (server CPU {batch_cpu / done * 1e6:5.0f} "
+                  f"us/chunk, {(running.committer.units - units) / max(1, running.committer.commits - commits):.1f} "
+                  "appends per commit)")
+            print(f"  ratio to 20,000 chunks/s: {batched_rate / 20_000:10.1%}   (target: at least 100%)")
+            await cancel(channel, "bench-batched")
+
+            started = time.perf_counter()
+            backfill_id = await create_backfill(channel, "bench-e2e", 10_000, 10, 32)
+            completed = await in_client_process("drain", running.port, 0)
+            elapsed = time.perf_counter() - started
+            backfill = (await backfill_service_pb2_grpc.BackfillServiceStub(channel).GetBackfill(
+                api.GetBackfillRequest(backfill_id=backfill_id)
+            )).backfill
+            state = bf.Backfill.State.Name(backfill.state)
+            print(f"10,000-partition backfill:  {elapsed:10.2f} s end to end ({completed} chunks of 10, 4 no-op workers, "
+                  f"{backfill.progress.partitions_succeeded} partitions succeeded, {state})")
+        finally:
+            await channel.close()
+            await running.stop(grace=1)
+
+
+async def cancel(channel: grpc.aio.Channel, request_id: str) -> None:
+    """Cancels the backfill created by ``request_id`` (its leftover chunks stay out of the next measurement)."""
+    stub = backfill_service_pb2_grpc.BackfillServiceStub(channel)
+    await stub.CancelBackfill(api.CancelBackfillRequest(
+        request_id=f"cancel-{request_id}", backfill_id=backfill_id_for_request(request_id)
+    ))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0)
+    asyncio.run(main(parser.parse_args().seconds))
