@@ -85,7 +85,31 @@ async def worker_steps(w: Workers, rng: random.Random, prefix: str, steps: int) 
     for step in range(steps):
         roll = rng.random()
         if roll < 0.3 or not held:
-            held.extend(await w.lease(f"{prefix}-w{step % 3}", rng.randint(1, 4), ttl=rng.choice([5, 30])))
+            held.extend(await w.lease(f"{prefix}-w{step % 3}", rng.choice([1, 2, 4, 12]), ttl=rng.choice([5, 30])))
+            continue
+        if roll < 0.42:  # several outcomes in one CompleteChunks (a ChunksCompleted per backfill)
+            # Mostly chunks of one backfill (one event with several outcomes), sometimes of two.
+            first = held[rng.randrange(len(held))]
+            batch = [c for c in held if c.backfill_id == first.backfill_id][: rng.randint(1, 5)]
+            if rng.random() < 0.3:
+                batch += [c for c in held if c.backfill_id != first.backfill_id][:1]
+            held = [c for c in held if c not in batch]
+            completions = []
+            for number, chunk in enumerate(batch):
+                kind = rng.random()
+                if kind < 0.6:
+                    completions.append(w.completion(chunk_worker(chunk), chunk, metadata={"n": str(number)}))
+                elif kind < 0.8:
+                    completions.append(w.completion(chunk_worker(chunk), chunk, FAILED,
+                                                    failed=list(chunk.partition_keys[:1]), error=f"b{step}"))
+                else:
+                    completions.append(w.completion(chunk_worker(chunk), chunk, FAILED, error="batch"))
+            if completions and rng.random() < 0.3:
+                completions.append(completions[0])  # a repeat in the same call writes nothing more
+            answer = await w.workers.CompleteChunks(wapi.CompleteChunksRequest(completions=completions))
+            # Refusals are stale leases (lapsed, or of a backfill cancelled since), as for single completions.
+            assert all(r.error_code in (0, grpc.StatusCode.FAILED_PRECONDITION.value[0],
+                                        grpc.StatusCode.NOT_FOUND.value[0]) for r in answer.results), answer
             continue
         chunk = held.pop(rng.randrange(len(held)))
         worker = chunk_worker(chunk)
@@ -149,7 +173,7 @@ async def test_rebuilt_projections_equal_the_live_ones(db_path: Path) -> None:  
     assert len(live["backfills"]) > 5 and len(live["backfill_transitions"]) > 20
     assert len(live["runs"]) > 40 and len(live["chunks"]) > 20 and live["backfill_rounds"]
     kinds = {row[3] for row in written}
-    assert {"ChunkLeased", "ChunkSucceeded", "ChunkFailed", "ChunkLeaseExpired", "ChunkReleased",
+    assert {"ChunksLeased", "ChunkSucceeded", "ChunkFailed", "ChunksCompleted", "ChunkLeaseExpired", "ChunkReleased",
             "RetryRoundOpened"} <= kinds
 
     out = io.StringIO()

@@ -9,7 +9,8 @@ States and transitions::
     COMPLETED | CANCELLED -> RUNNING                         (a retry round: RetryRoundOpened)
 
 Every event raises ``version`` (the API's state_version) by exactly one,
-chunk events included (their effect on the backfill is in
+chunk events included, and a batch of them (``ChunksLeased``,
+``ChunksCompleted``) by one for the batch (their effect on the backfill is in
 ``backfill_progress``). Asking for the state a backfill is already in decides
 no events; a stale ``expected_version`` is refused before anything else is
 looked at.
@@ -22,8 +23,8 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Union
 
-from arco_grpc.domain.backfill_progress import fold_chunk_event, fold_retry_round
-from arco_grpc.domain.chunk_events import CHUNK_EVENT_TYPES, ChunkEvent, RetryRoundOpened
+from arco_grpc.domain.backfill_progress import fold_chunk_batch, fold_chunk_event, fold_retry_round
+from arco_grpc.domain.chunk_events import CHUNK_BATCH_TYPES, CHUNK_EVENT_TYPES, ChunkBatch, ChunkEvent, RetryRoundOpened
 from arco_grpc.domain.outcomes import Outcomes
 from arco_grpc.domain.retry_policy import RetryPolicy
 from arco_grpc.errors import Aborted, FailedPrecondition, InvalidArgument
@@ -155,7 +156,7 @@ LifecycleEvent = Union[
     BackfillConcurrencyChanged,
 ]
 # Everything a backfill's stream holds.
-BackfillEvent = Union[LifecycleEvent, ChunkEvent, RetryRoundOpened]
+BackfillEvent = Union[LifecycleEvent, ChunkEvent, ChunkBatch, RetryRoundOpened]
 
 # ---- commands -----------------------------------------------------------
 
@@ -366,6 +367,8 @@ def evolve(backfill: Backfill | None, event: BackfillEvent) -> Backfill:
     if isinstance(event, CHUNK_EVENT_TYPES):
         # The hot path: one copy for the version and the counters together.
         return fold_chunk_event(backfill, event, backfill.target_position(event.asset_key))  # type: ignore[union-attr]
+    if isinstance(event, CHUNK_BATCH_TYPES):
+        return fold_chunk_batch(backfill, event)  # type: ignore[arg-type]
     bumped = replace(backfill, version=backfill.version + 1)
     if isinstance(event, RetryRoundOpened):
         positions = [bumped.target_position(target.asset_key) for target in event.targets]
@@ -395,6 +398,11 @@ _MOVES: dict[type, BackfillState] = {
     BackfillCompleted: BackfillState.COMPLETED,
     RetryRoundOpened: BackfillState.RUNNING,
 }
+
+
+# The event types that can change a backfill's lifecycle state; every other event (chunk events, batches of
+# them, concurrency changes) leaves it as it is.
+STATE_MOVING_EVENTS: tuple[type, ...] = tuple(_MOVES)
 
 
 def state_after(event: BackfillEvent, before: BackfillState | None) -> BackfillState | None:

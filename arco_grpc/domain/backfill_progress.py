@@ -20,10 +20,13 @@ from arco_grpc.domain.chunk_events import (
     ChunkLeased,
     ChunkLeaseExpired,
     ChunkReleased,
+    ChunksCompleted,
+    ChunksLeased,
     ChunkSucceeded,
     RetryRoundOpened,
 )
 from arco_grpc.domain.outcomes import Outcomes, without
+from arco_grpc.partitions.selection import AnySubset
 
 if TYPE_CHECKING:
     from arco_grpc.domain.backfill import Backfill
@@ -75,6 +78,34 @@ def fold_chunk_event(backfill: Backfill, event: ChunkEvent, target: int) -> Back
     if isinstance(event, ChunkCancelled):
         return _counted(backfill, leased=0, running=0, finished=1)
     raise TypeError(f"not a chunk event: {event!r}")
+
+
+def fold_chunk_batch(backfill: Backfill, event: ChunksLeased | ChunksCompleted) -> Backfill:
+    """``backfill`` after a batch of chunk events (``version`` rises by one for the batch).
+
+    The same counters and outcomes as folding each entry with
+    :func:`fold_chunk_event`, summed, in one copy (outcomes merged once per target).
+    """
+    if isinstance(event, ChunksLeased):
+        return _counted(backfill, leased=len(event.leases), running=sum(lease.partitions.count for lease in event.leases))
+    leased = running = finished = 0
+    succeeded: dict[int, list[AnySubset]] = {}
+    failed: dict[int, list[AnySubset]] = {}
+    for outcome in event.outcomes:
+        target = backfill.target_position(outcome.asset_key)
+        leased -= 1
+        running -= outcome.partitions.count
+        if isinstance(outcome, ChunkSucceeded):
+            finished += 1
+            succeeded.setdefault(target, []).append(outcome.partitions)
+            continue
+        failed_partitions = outcome.failed_partitions
+        succeeded.setdefault(target, []).append(without(outcome.partitions, failed_partitions))
+        if not outcome.will_retry:
+            finished += 1
+            failed.setdefault(target, []).append(failed_partitions)
+    outcomes = backfill.outcomes.record(succeeded, failed)
+    return _counted(backfill, leased=leased, running=running, finished=finished, outcomes=outcomes)
 
 
 def fold_retry_round(backfill: Backfill, event: RetryRoundOpened, targets: Sequence[int]) -> Backfill:

@@ -4,6 +4,11 @@ They live in the backfill's stream beside its lifecycle events (so
 ``state_version`` counts them too). Every chunk event carries the partitions
 of the attempt it concerns, as a compact subset, so that folding it into the
 backfill needs nothing but the event.
+
+A worker's call that concerns many chunks of a backfill appends one event
+for all of them (:class:`ChunksLeased`, :class:`ChunksCompleted`), holding
+the per-chunk facts in order: the log, the fold and ``state_version`` then
+cost one step per call rather than one per chunk.
 """
 
 from __future__ import annotations
@@ -159,7 +164,65 @@ class RetryRoundOpened:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class ChunksLeased:
+    """One LeaseChunks call leased ``leases`` (chunks of one backfill, in dispatch order) to one worker.
+
+    Every lease shares the worker, the expiry and the ttl; there is at least one.
+
+    Raises:
+        ValueError: ``leases`` is empty or its leases disagree on the worker, the expiry or the ttl.
+    """
+
+    leases: tuple[ChunkLeased, ...]
+
+    def __post_init__(self) -> None:
+        if not self.leases:
+            raise ValueError("ChunksLeased holds at least one lease")
+        first = self.leases[0]
+        shared = (first.worker_id, first.lease_expires_at, first.lease_ttl)
+        for lease in self.leases:
+            if (lease.worker_id, lease.lease_expires_at, lease.lease_ttl) != shared:
+                raise ValueError("the leases of one ChunksLeased share the worker, the expiry and the ttl")
+
+    @property
+    def worker_id(self) -> str:
+        """The worker that leased them."""
+        return self.leases[0].worker_id
+
+    @property
+    def lease_expires_at(self) -> datetime:
+        """When the leases lapse unless heartbeated."""
+        return self.leases[0].lease_expires_at
+
+    @property
+    def lease_ttl(self) -> timedelta:
+        """The leases' time to live."""
+        return self.leases[0].lease_ttl
+
+
+ChunkOutcome = ChunkSucceeded | ChunkFailed
+
+
+@dataclass(frozen=True, slots=True)
+class ChunksCompleted:
+    """One CompleteChunks call recorded ``outcomes`` (of chunks of one backfill, each at most once), in order.
+
+    Raises:
+        ValueError: ``outcomes`` is empty.
+    """
+
+    outcomes: tuple[ChunkOutcome, ...]
+
+    def __post_init__(self) -> None:
+        if not self.outcomes:
+            raise ValueError("ChunksCompleted holds at least one outcome")
+
+
 ChunkEvent = ChunkLeased | ChunkSucceeded | ChunkFailed | ChunkLeaseExpired | ChunkReleased | ChunkCancelled
+# Events holding the chunk events of one call, in order.
+ChunkBatch = ChunksLeased | ChunksCompleted
+CHUNK_BATCH_TYPES: tuple[type, ...] = (ChunksLeased, ChunksCompleted)
 CHUNK_EVENT_TYPES: tuple[type, ...] = (
     ChunkLeased,
     ChunkSucceeded,
@@ -168,3 +231,14 @@ CHUNK_EVENT_TYPES: tuple[type, ...] = (
     ChunkReleased,
     ChunkCancelled,
 )
+
+
+def chunk_events_of(event: object) -> tuple[ChunkEvent, ...]:
+    """The per-chunk events ``event`` holds: itself for a chunk event, its entries for a batch, none otherwise."""
+    if isinstance(event, ChunksLeased):
+        return event.leases
+    if isinstance(event, ChunksCompleted):
+        return event.outcomes
+    if isinstance(event, CHUNK_EVENT_TYPES):
+        return (event,)  # type: ignore[return-value]
+    return ()

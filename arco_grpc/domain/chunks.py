@@ -18,6 +18,7 @@ which the caller appends in the same batch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import total_ordering
@@ -30,6 +31,7 @@ from arco_grpc.domain.chunk_events import (
     ChunkLeased,
     ChunkLeaseExpired,
     ChunkReleased,
+    ChunksLeased,
     ChunkState,
     ChunkSucceeded,
 )
@@ -144,37 +146,64 @@ def _held(chunk: Chunk, run_id: str, worker_id: str) -> Lease:
     return lease
 
 
+def _refuse_dispatch(backfill: Backfill, more: int) -> None:
+    """Raises FailedPrecondition unless ``backfill`` may lease ``more`` chunks now."""
+    if backfill.state is not BackfillState.RUNNING:
+        raise FailedPrecondition(f"backfill {backfill.backfill_id} is {backfill.state.name}: it leases nothing")
+    if backfill.leased_chunks + more > backfill.max_concurrency:
+        raise FailedPrecondition(
+            f"backfill {backfill.backfill_id} holds {backfill.leased_chunks} leases, its limit is "
+            f"{backfill.max_concurrency}: {more} more would exceed it"
+        )
+
+
+def _leased(
+    backfill_id: str, chunk: Chunk, run_id: str, worker_id: str, expires_at: datetime, ttl: timedelta, now: datetime
+) -> ChunkLeased:
+    if not chunk.leasable(now):
+        raise FailedPrecondition(f"chunk {chunk.key} is {chunk.state.name} and not due at {now.isoformat()}")
+    key = chunk.key
+    attempt = chunk.attempt + 1
+    return ChunkLeased(
+        chunk.asset_key, key.round, key.index, attempt, run_id,
+        run_key(backfill_id, chunk.asset_key, key.round, key.index, attempt), worker_id, expires_at, ttl,
+        chunk.remaining, chunk.partition_count,
+    )
+
+
 def decide_lease(
     backfill: Backfill, chunk: Chunk, *, run_id: str, worker_id: str, ttl: timedelta, now: datetime
 ) -> ChunkLeased:
-    """The event leasing ``chunk`` to ``worker_id`` as its next attempt.
+    """The lease of ``chunk`` to ``worker_id`` as its next attempt (one entry of a ChunksLeased).
 
     Raises:
         FailedPrecondition: the backfill does not dispatch, is at its concurrency limit, or the chunk is not due.
     """
-    if backfill.state is not BackfillState.RUNNING:
-        raise FailedPrecondition(f"backfill {backfill.backfill_id} is {backfill.state.name}: it leases nothing")
-    if backfill.leased_chunks >= backfill.max_concurrency:
-        raise FailedPrecondition(
-            f"backfill {backfill.backfill_id} holds {backfill.leased_chunks} leases, its limit is "
-            f"{backfill.max_concurrency}"
-        )
-    if not chunk.leasable(now):
-        raise FailedPrecondition(f"chunk {chunk.key} is {chunk.state.name} and not due at {now.isoformat()}")
-    attempt = chunk.attempt + 1
-    return ChunkLeased(
-        asset_key=chunk.asset_key,
-        round=chunk.key.round,
-        index=chunk.key.index,
-        attempt=attempt,
-        run_id=run_id,
-        run_key=run_key(backfill.backfill_id, chunk.asset_key, chunk.key.round, chunk.key.index, attempt),
-        worker_id=worker_id,
-        lease_expires_at=now + ttl,
-        lease_ttl=ttl,
-        partitions=chunk.remaining,
-        chunk_partition_count=chunk.partition_count,
-    )
+    _refuse_dispatch(backfill, 1)
+    return _leased(backfill.backfill_id, chunk, run_id, worker_id, now + ttl, ttl, now)
+
+
+def decide_leases(
+    backfill: Backfill, chunks: Sequence[Chunk], *, run_ids: Sequence[str], worker_id: str, ttl: timedelta,
+    now: datetime,
+) -> ChunksLeased:
+    """The event leasing ``chunks`` (distinct, in dispatch order) to ``worker_id``, each as its next attempt,
+    under the run id at its position in ``run_ids``.
+
+    Raises:
+        FailedPrecondition: the backfill does not dispatch, the leases would exceed its concurrency limit, or
+            a chunk is not due.
+        ValueError: ``chunks`` is empty, names a chunk twice, or ``run_ids`` does not match it.
+    """
+    _refuse_dispatch(backfill, len(chunks))
+    if len({chunk.key for chunk in chunks}) != len(chunks):
+        raise ValueError("a chunk can be leased once per event")
+    backfill_id = backfill.backfill_id
+    expires_at = now + ttl
+    return ChunksLeased(tuple(
+        _leased(backfill_id, chunk, run_id, worker_id, expires_at, ttl, now)
+        for chunk, run_id in zip(chunks, run_ids, strict=True)
+    ))
 
 
 def decide_report(backfill: Backfill, chunk: Chunk, report: Report, now: datetime) -> list[BackfillEvent]:
@@ -280,6 +309,18 @@ def _next(
         retry_at=retry_at,
         failed_count=chunk.failed_count if failed_count is None else failed_count,
         error=chunk.error if error is None else error,
+    )
+
+
+def first_lease(key: ChunkKey, event: ChunkLeased, at: datetime) -> Chunk:
+    """A chunk that had no events, after ``event`` leased it at ``at`` (``evolve_chunk`` of its planned state)."""
+    lease = Lease(
+        event.run_id, event.run_key, event.worker_id, event.attempt, event.partitions, at, event.lease_expires_at,
+        event.lease_ttl,
+    )
+    return Chunk(
+        key, event.asset_key, event.partitions, event.chunk_partition_count, event.partitions, ChunkState.LEASED,
+        event.attempt, 0, lease, event.run_id, event.run_key, event.worker_id,
     )
 
 

@@ -9,7 +9,9 @@ when it opens.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 from arco_grpc.partitions.selection import AnySubset
 from arco_grpc.partitions.subset import PartitionSubset
@@ -24,6 +26,24 @@ def unite(first: AnySubset, second: AnySubset) -> AnySubset:
     if second.is_empty:
         return first
     return first | second  # type: ignore[operator]
+
+
+def unite_all(base: AnySubset, parts: Sequence[AnySubset]) -> AnySubset:
+    """``base`` united with every subset of ``parts``.
+
+    One-dimensional parts are merged together first, then with ``base`` once:
+    a batch of k chunks costs O(k log k + ranges of base), not k merges with base.
+    """
+    if len(parts) == 1:
+        return unite(base, parts[0])
+    single = [part for part in parts if isinstance(part, PartitionSubset)]
+    merged: AnySubset = base
+    if single:
+        merged = unite(merged, PartitionSubset.from_ranges(chain.from_iterable(part.ranges for part in single)))
+    for part in parts:
+        if not isinstance(part, PartitionSubset):
+            merged = unite(merged, part)
+    return merged
 
 
 def without(first: AnySubset, second: AnySubset) -> AnySubset:
@@ -75,6 +95,17 @@ class Outcomes:
         failed = list(self.failed)
         failed[target] = unite(failed[target], partitions)
         return Outcomes(self.succeeded, tuple(failed))
+
+    def record(self, succeeded: dict[int, list[AnySubset]], failed: dict[int, list[AnySubset]]) -> Outcomes:
+        """The outcomes after ``succeeded[target]`` succeeded and ``failed[target]`` failed for good, per target."""
+        if not succeeded and not failed:
+            return self
+        succeeded_now, failed_now = list(self.succeeded), list(self.failed)
+        for target, parts in succeeded.items():
+            succeeded_now[target] = unite_all(succeeded_now[target], parts)
+        for target, parts in failed.items():
+            failed_now[target] = unite_all(failed_now[target], parts)
+        return Outcomes(tuple(succeeded_now), tuple(failed_now))
 
     def retry(self, target: int, partitions: AnySubset) -> Outcomes:
         """``partitions`` of ``target`` are being retried: they are no longer failed."""

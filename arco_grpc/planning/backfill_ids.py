@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 
 BACKFILL_ID_PREFIX = "bf-"
 BACKFILL_ID_LENGTH = len(BACKFILL_ID_PREFIX) + 12
+_BACKFILL_ID = re.compile(re.escape(BACKFILL_ID_PREFIX) + "[a-z2-7]{12}")
 # The id a validate_only request without request_id previews with. Its "0"
 # characters are not in the base32 alphabet, so no real id can equal it.
 PREVIEW_BACKFILL_ID = "bf-preview00000"
@@ -37,8 +39,4 @@ def backfill_id_for_request(request_id: str) -> str:
 
 def is_backfill_id(text: str) -> bool:
     """True when ``text`` has the shape of a backfill id (it may still name no backfill)."""
-    return (
-        len(text) == BACKFILL_ID_LENGTH
-        and text.startswith(BACKFILL_ID_PREFIX)
-        and all(c in "abcdefghijklmnopqrstuvwxyz234567" for c in text[len(BACKFILL_ID_PREFIX) :])
-    )
+    return _BACKFILL_ID.fullmatch(text) is not None

@@ -62,6 +62,9 @@ def chunk_dispatch_positions(index: int, chunk_size: int, partition_count: int, 
 def chunk_selection(selection: Selection, chunk_size: int, index: int, order: DispatchOrder) -> Selection:
     """The partitions of chunk ``index`` of ``selection`` (same kind of subset)."""
     start, stop = chunk_positions(index, chunk_size, selection.count, order)
+    if isinstance(selection, PartitionSubset) and len(selection.ranges) == 1:
+        first = selection.ranges[0][0]  # one range: positions are offsets from its start
+        return PartitionSubset(((first + start, first + stop),))
     return selection.slice(start, stop)
 
 

@@ -5,7 +5,7 @@ from arco_grpc.service.backfill_app import BackfillApplication
 from arco_grpc.service.backfill_servicer import BackfillServicer
 from arco_grpc.service.catalog_app import CatalogApplication
 from arco_grpc.service.catalog_servicer import CatalogServicer
-from arco_grpc.service.errors import ErrorMappingInterceptor
+from arco_grpc.service.errors import map_errors
 
 __all__ = [
     "AfterCommit",
@@ -14,5 +14,5 @@ __all__ = [
     "CatalogApplication",
     "CatalogServicer",
     "Clock",
-    "ErrorMappingInterceptor",
+    "map_errors",
 ]

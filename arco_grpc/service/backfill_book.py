@@ -8,16 +8,17 @@ append writes. Dispatch state, rebuilt from the projections at startup:
 - ``cursors``: per target, the next never-leased chunk of the current round
   (chunks go out in plan order, so every chunk below a cursor has a row);
 - ``ready`` (plan order) and ``waiting`` (by due time): chunks that go back
-  to the queue after a failure, a lapse or a release;
+  to the queue after a failure, a lapse or a release (a chunk is in ``ready``
+  only while PENDING);
 - ``leases``: the chunks leased now, with the expiry heartbeats extend (in
-  memory only; the recorded expiry is the ChunkLeased event's).
+  memory only; the recorded expiry is the lease event's).
 """
 
 from __future__ import annotations
 
 import heapq
 from bisect import insort
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -93,6 +94,7 @@ class BackfillBook:
         chunk_counts: Sequence[ChunkStateCount],
     ) -> None:
         self.projected = projected
+        self.backfill_id = projected.backfill.backfill_id  # never changes
         self.plan = plan
         self.sources = list(sources)
         self.round_chunk_counts = [chunk_count(s.count, t.target.chunk_size) for s, t in zip(sources, plan.targets)]
@@ -102,13 +104,13 @@ class BackfillBook:
         self.waiting: list[tuple[datetime, ChunkKey]] = []
         self.leases: dict[str, LiveLease] = {}
         self.transitions: deque[TransitionRecord] = deque(transitions, maxlen=TRANSITION_LIMIT)
-        self.counts: Counter[tuple[int, int]] = Counter()
-        self.partitions: Counter[tuple[int, int]] = Counter()
-        self.remaining: Counter[tuple[int, int]] = Counter()
+        # (round, chunk state) -> [chunks, their partitions, of those the ones not succeeded]
+        self.tallies: dict[tuple[int, int], list[int]] = {}
         for count in chunk_counts:
-            self.counts[(count.round, count.state)] += count.chunks
-            self.partitions[(count.round, count.state)] += count.partitions
-            self.remaining[(count.round, count.state)] += count.remaining
+            tally = self._tally((count.round, count.state))
+            tally[0] += count.chunks
+            tally[1] += count.partitions
+            tally[2] += count.remaining
         self.broken = False
         self.on_lease: LeaseListener | None = None
         self.on_retry: RetryListener | None = None
@@ -119,11 +121,6 @@ class BackfillBook:
     def backfill(self) -> Backfill:
         """The folded state."""
         return self.projected.backfill
-
-    @property
-    def backfill_id(self) -> str:
-        """The backfill's id."""
-        return self.projected.backfill.backfill_id
 
     @property
     def created_sequence(self) -> int:
@@ -138,11 +135,8 @@ class BackfillBook:
     def proto(self) -> bf.Backfill:
         """The Backfill message as of the book's state (decided events included)."""
         counts = tuple(
-            ChunkStateCount(
-                round_number, state, chunks, self.partitions[(round_number, state)],
-                self.remaining[(round_number, state)],
-            )
-            for (round_number, state), chunks in sorted(self.counts.items())
+            ChunkStateCount(round_number, state, chunks, partitions, remaining)
+            for (round_number, state), (chunks, partitions, remaining) in sorted(self.tallies.items())
             if chunks
         )
         return backfill_to_proto(self.projected.record, tuple(self.transitions), counts)
@@ -156,28 +150,62 @@ class BackfillBook:
         """When the earliest waiting chunk becomes leasable."""
         return self.waiting[0][0] if self.waiting else None
 
-    def next_chunk(self, now: datetime, assets: frozenset[str] | None) -> Chunk | None:
-        """The first leasable chunk in plan order (of ``assets`` only, when given), or None."""
+    def leasable_count(self, now: datetime, assets: frozenset[str] | None, limit: int) -> int:
+        """How many chunks (of ``assets`` only, when given) are leasable now, counting up to ``limit``."""
+        if limit <= 0:
+            return 0
         while self.waiting and self.waiting[0][0] <= now:
             insort(self.ready, heapq.heappop(self.waiting)[1])
         targets = self.plan.targets
-        retry = next((key for key in self.ready if assets is None or targets[key.target].asset_key in assets), None)
-        fresh = None
+        count = 0
+        if assets is None:
+            count = len(self.ready)
+        else:
+            count = sum(1 for key in self.ready if targets[key.target].asset_key in assets)
+        for target in targets:
+            if count >= limit:
+                break
+            if assets is None or target.asset_key in assets:
+                count += self.round_chunk_counts[target.position] - self.cursors[target.position]
+        return min(count, limit)
+
+    def next_chunks(self, now: datetime, assets: frozenset[str] | None, limit: int) -> list[Chunk]:
+        """Up to ``limit`` leasable chunks in plan order (of ``assets`` only, when given); changes nothing.
+
+        Plan order is (target, round, index): within a target, the chunks
+        waiting for a retry (leased before, so below the target's cursor)
+        come before the never-leased ones from the cursor on.
+        """
+        while self.waiting and self.waiting[0][0] <= now:
+            insort(self.ready, heapq.heappop(self.waiting)[1])
+        targets = self.plan.targets
         round_number = self.backfill.round
+        order = self.plan.order
+        picked: list[Chunk] = []
+        ready = self.ready
+        next_ready = 0
         for target in targets:
             position = target.position
-            if self.cursors[position] < self.round_chunk_counts[position] and (
-                assets is None or target.asset_key in assets
-            ):
-                fresh = ChunkKey(position, round_number, self.cursors[position])
+            while next_ready < len(ready) and ready[next_ready].target < position:
+                next_ready += 1
+            if assets is not None and target.asset_key not in assets:
+                continue
+            while next_ready < len(ready) and ready[next_ready].target == position and len(picked) < limit:
+                picked.append(self.chunks[ready[next_ready]])
+                next_ready += 1
+            cursor = self.cursors[position]
+            stop = min(self.round_chunk_counts[position], cursor + limit - len(picked))
+            if cursor < stop:
+                source, size = self.sources[position], target.target.chunk_size
+                asset_key = target.asset_key
+                picked.extend(
+                    Chunk.planned(ChunkKey(position, round_number, index), asset_key,
+                                  chunk_selection(source, size, index, order))
+                    for index in range(cursor, stop)
+                )
+            if len(picked) >= limit:
                 break
-        if retry is not None and (fresh is None or retry < fresh):
-            return self.chunks[retry]
-        if fresh is None:
-            return None
-        target = targets[fresh.target]
-        partitions = chunk_selection(self.sources[fresh.target], target.target.chunk_size, fresh.index, self.plan.order)
-        return Chunk.planned(fresh, target.asset_key, partitions)
+        return picked
 
     # -- folding -----------------------------------------------------------------------
 
@@ -200,44 +228,55 @@ class BackfillBook:
         transitions_before = len(staging.writes.transitions)
         for event in events:
             encoded.append(encode_event(event_to_payload(event)))
-            change = fold_event(
+            changes = fold_event(
                 state, event, payload=b"", sequence=0, at=at, request_id=request_id, writes=staging.writes
             )
             self.projected = state.projected
-            if change is not None:
-                self._track(change.before, change.after, at)
-            elif isinstance(event, RetryRoundOpened):
+            for before, after in changes:
+                self._track(before, after, at)
+            if isinstance(event, RetryRoundOpened):
                 self._open_round(event)
         self.transitions.extend(staging.writes.transitions[transitions_before:])
+
+    def _tally(self, round_state: tuple[int, int]) -> list[int]:
+        tally = self.tallies.get(round_state)
+        if tally is None:
+            tally = self.tallies[round_state] = [0, 0, 0]
+        return tally
 
     def _track(self, before: Chunk | None, after: Chunk, at: datetime) -> None:
         key = after.key
         if before is not None:
-            self.counts[(key.round, before.state)] -= 1
-            self.partitions[(key.round, before.state)] -= before.partition_count
-            self.remaining[(key.round, before.state)] -= before.remaining.count
+            tally = self._tally((key.round, before.state))
+            tally[0] -= 1
+            tally[1] -= before.partition_count
+            tally[2] -= before.remaining.count
             if before.lease is not None:
                 self.leases.pop(before.lease.run_id, None)
+            if before.state is ChunkState.PENDING and key in self.ready:
+                self.ready.remove(key)
         elif key.round == self.backfill.round and key.index >= self.cursors[key.target]:
             self.cursors[key.target] = key.index + 1
-        self.counts[(key.round, after.state)] += 1
-        self.partitions[(key.round, after.state)] += after.partition_count
-        self.remaining[(key.round, after.state)] += after.remaining.count
-        if key in self.ready:
-            self.ready.remove(key)
-        if after.state is ChunkState.LEASED and after.lease is not None:
-            lease = LiveLease(key, after.lease.run_id, after.lease.worker_id, after.lease.expires_at, after.lease.ttl)
-            self.leases[lease.run_id] = lease
+        state = after.state
+        tally = self._tally((key.round, state))
+        tally[0] += 1
+        tally[1] += after.partition_count
+        tally[2] += after.remaining.count
+        if state is ChunkState.LEASED:
+            lease = after.lease
+            assert lease is not None
+            live = LiveLease(key, lease.run_id, lease.worker_id, lease.expires_at, lease.ttl)
+            self.leases[live.run_id] = live
             if self.on_lease is not None:
-                self.on_lease(self, lease)
-        elif after.state is ChunkState.PENDING:
+                self.on_lease(self, live)
+        elif state is ChunkState.PENDING:
             if after.retry_at is not None and after.retry_at > at:
                 heapq.heappush(self.waiting, (after.retry_at, key))
                 if self.on_retry is not None:
                     self.on_retry(self, after.retry_at)
             else:
                 insort(self.ready, key)
-        elif after.state.is_terminal:
+        elif state.is_terminal:
             self.chunks.pop(key, None)
 
     def _open_round(self, event: RetryRoundOpened) -> None:

@@ -5,16 +5,20 @@ their in-memory state and hand the resulting :class:`Writes` to the append;
 the projector (:func:`project_backfills`, which rebuilds run too) loads the
 state from the rows, folds the stored events the same way and writes the same
 rows. So a rebuilt projection equals the live one.
+
+A batch event (ChunksLeased, ChunksCompleted) folds into the backfill once and
+into each of its chunks in order, as its entries would one by one. Rows are
+built when they are written (the runs' lease sequences are known only then),
+and written in bulk.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from arco_grpc.domain.backfill import BackfillEvent
 from arco_grpc.domain.chunk_events import (
-    CHUNK_EVENT_TYPES,
     ChunkCancelled,
     ChunkEvent,
     ChunkFailed,
@@ -25,8 +29,9 @@ from arco_grpc.domain.chunk_events import (
     ChunkSucceeded,
     RetryRoundOpened,
     RunState,
+    chunk_events_of,
 )
-from arco_grpc.domain.chunks import Chunk, ChunkKey, Lease, evolve_chunk
+from arco_grpc.domain.chunks import Chunk, ChunkKey, Lease, evolve_chunk, first_lease
 from arco_grpc.planning.chunks import run_key
 from arco_grpc.service.backfill_projection import (
     Projected,
@@ -50,16 +55,20 @@ from arco_grpc.store.payloads import decode_payload
 
 _MILLISECOND = timedelta(milliseconds=1)
 
+# A run begun by a lease: (backfill id, the lease, its target position, the stream version of the event
+# that leased it, its position among that event's leases, when). Its row is built once the event's
+# sequence is known.
+NewRun = tuple[str, ChunkLeased, int, int, int, datetime]
+
 
 @dataclass(slots=True)
 class Writes:
-    """The projection rows some events write; ``new_runs`` pair a run with the stream version of its ChunkLeased
-    event (the run's lease sequence is that event's)."""
+    """The projection rows some events write: chunks as (backfill id, key) -> (chunk, when), their last state."""
 
     backfills: dict[str, Projected] = field(default_factory=dict)
     transitions: list[TransitionRecord] = field(default_factory=list)
-    chunks: dict[tuple[str, ChunkKey], ChunkRecord] = field(default_factory=dict)
-    new_runs: list[tuple[RunRecord, int]] = field(default_factory=list)
+    chunks: dict[tuple[str, ChunkKey], tuple[Chunk, datetime]] = field(default_factory=dict)
+    new_runs: list[NewRun] = field(default_factory=list)
     run_ends: list[RunEnd] = field(default_factory=list)
     rounds: list[RoundRecord] = field(default_factory=list)
 
@@ -72,12 +81,8 @@ class FoldState:
     chunks: dict[ChunkKey, Chunk]
 
 
-@dataclass(frozen=True, slots=True)
-class ChunkChange:
-    """What a chunk event did to its chunk: ``before`` is None for a chunk that had no row."""
-
-    before: Chunk | None
-    after: Chunk
+# What a chunk event did to its chunk: (before, after); before is None for a chunk that had no row.
+ChunkChange = tuple[Chunk | None, Chunk]
 
 
 def chunk_key_of(projected: Projected, event: ChunkEvent) -> ChunkKey:
@@ -88,31 +93,32 @@ def chunk_key_of(projected: Projected, event: ChunkEvent) -> ChunkKey:
 def chunk_record(backfill_id: str, chunk: Chunk, at: datetime) -> ChunkRecord:
     """The row of a chunk that has had events."""
     lease = chunk.lease
-    attempt = max(chunk.attempt, 1)
-    key = chunk.run_key or run_key(backfill_id, chunk.asset_key, chunk.key.round, chunk.key.index, attempt)
+    key = chunk.key
+    attempt = chunk.attempt or 1
+    remaining = chunk.remaining
     return ChunkRecord(
-        backfill_id=backfill_id,
-        target_position=chunk.key.target,
-        asset_key=chunk.asset_key,
-        round=chunk.key.round,
-        chunk_index=chunk.key.index,
-        state=int(chunk.state),
-        attempt=attempt,
-        run_key=key,
-        partition_count=chunk.partition_count,
-        subset=encode_subset(chunk.partitions),
-        updated_at=at,
-        remaining=encode_subset(chunk.remaining),
-        remaining_count=chunk.remaining.count,
-        run_id=chunk.run_id,
-        worker_id=chunk.worker_id,
-        leased_at=None if lease is None else lease.leased_at,
-        lease_expires_at=None if lease is None else lease.expires_at,
-        lease_ttl_ms=0 if lease is None else lease.ttl // _MILLISECOND,
-        next_attempt_at=chunk.retry_at,
-        failed_attempts=chunk.failed_attempts,
-        failed_count=chunk.failed_count,
-        error=chunk.error,
+        backfill_id,
+        key.target,
+        chunk.asset_key,
+        key.round,
+        key.index,
+        int(chunk.state),
+        attempt,
+        chunk.run_key or run_key(backfill_id, chunk.asset_key, key.round, key.index, attempt),
+        chunk.partition_count,
+        encode_subset(chunk.partitions),
+        at,
+        encode_subset(remaining),
+        remaining.count,
+        chunk.run_id,
+        chunk.worker_id,
+        None if lease is None else lease.leased_at,
+        None if lease is None else lease.expires_at,
+        0 if lease is None else lease.ttl // _MILLISECOND,
+        chunk.retry_at,
+        chunk.failed_attempts,
+        chunk.failed_count,
+        chunk.error,
     )
 
 
@@ -150,18 +156,24 @@ def chunk_from_record(record: ChunkRecord) -> Chunk:
     )
 
 
-def _run_writes(backfill_id: str, before: Chunk, after: Chunk, event: ChunkEvent, version: int, at: datetime,
-                writes: Writes) -> None:
+def run_record(run: NewRun, sequence: int) -> RunRecord:
+    """The row of a run begun by a lease, whose event has global sequence ``sequence``."""
+    backfill_id, event, target, _, position, at = run
+    partitions = event.partitions
+    return RunRecord(
+        run_key=event.run_key, backfill_id=backfill_id, asset_key=event.asset_key, round=event.round,
+        chunk_index=event.index, attempt=event.attempt, created_at=at, run_id=event.run_id, target_position=target,
+        worker_id=event.worker_id, state=int(RunState.RUNNING), lease_sequence=sequence,
+        partitions=encode_subset(partitions), partition_count=partitions.count, lease_position=position,
+    )
+
+
+def _run_writes(
+    backfill_id: str, before: Chunk | None, after: Chunk, event: ChunkEvent, version: int, position: int, at: datetime,
+    writes: Writes,
+) -> None:
     if isinstance(event, ChunkLeased):
-        writes.new_runs.append((
-            RunRecord(
-                run_key=event.run_key, backfill_id=backfill_id, asset_key=event.asset_key, round=event.round,
-                chunk_index=event.index, attempt=event.attempt, created_at=at, run_id=event.run_id,
-                target_position=after.key.target, worker_id=event.worker_id, state=int(RunState.RUNNING),
-                partitions=encode_subset(event.partitions), partition_count=event.partitions.count,
-            ),
-            version,
-        ))
+        writes.new_runs.append((backfill_id, event, after.key.target, version, position, at))
     elif isinstance(event, ChunkSucceeded):
         writes.run_ends.append(RunEnd(event.run_id, int(RunState.SUCCEEDED), at, metadata=event.metadata))
     elif isinstance(event, ChunkFailed):
@@ -176,7 +188,7 @@ def _run_writes(backfill_id: str, before: Chunk, after: Chunk, event: ChunkEvent
         ))
     elif isinstance(event, ChunkReleased):
         writes.run_ends.append(RunEnd(event.run_id, int(RunState.RELEASED), at, will_retry=True))
-    elif isinstance(event, ChunkCancelled) and before.run_id:
+    elif isinstance(event, ChunkCancelled) and before is not None and before.run_id:
         writes.run_ends.append(RunEnd(before.run_id, int(RunState.CANCELLED), at, error="the backfill was cancelled"))
 
 
@@ -189,58 +201,65 @@ def fold_event(
     at: datetime,
     request_id: str | None,
     writes: Writes,
-) -> ChunkChange | None:
-    """Folds one event into ``state`` and adds the rows it writes to ``writes``; returns its chunk change, if any."""
+) -> list[ChunkChange]:
+    """Folds one event into ``state`` and adds the rows it writes to ``writes``; returns its chunk changes, in order."""
     state.projected, transition = apply_event(
         state.projected, event, payload=payload, sequence=sequence, at=at, request_id=request_id
     )
-    backfill_id = state.projected.backfill.backfill_id
+    backfill = state.projected.backfill
+    backfill_id = backfill.backfill_id
     writes.backfills[backfill_id] = state.projected
     if transition is not None:
         writes.transitions.append(transition)
     if isinstance(event, RetryRoundOpened):
-        backfill = state.projected.backfill
         for target in event.targets:
             writes.rounds.append(RoundRecord(
                 backfill_id, event.round, backfill.target_position(target.asset_key), target.asset_key,
                 encode_subset(target.partitions) or b"", target.partitions.count, target.chunk_count,
             ))
-        return None
-    if not isinstance(event, CHUNK_EVENT_TYPES):
-        return None
-    key = chunk_key_of(state.projected, event)  # type: ignore[arg-type]
-    before = state.chunks.get(key)
-    if before is None:
-        if not isinstance(event, ChunkLeased):
-            raise ValueError(f"{type(event).__name__} of chunk {key} before its ChunkLeased")
-        current = Chunk.planned(key, event.asset_key, event.partitions, event.chunk_partition_count)
-    else:
-        current = before
-    after = evolve_chunk(current, event, at)  # type: ignore[arg-type]
-    state.chunks[key] = after
-    writes.chunks[(backfill_id, key)] = chunk_record(backfill_id, after, at)
-    version = state.projected.backfill.version
-    _run_writes(backfill_id, current, after, event, version, at, writes)  # type: ignore[arg-type]
-    return ChunkChange(before, after)
+        return []
+    entries = chunk_events_of(event)
+    if not entries:
+        return []
+    version = backfill.version
+    chunks = state.chunks
+    written = writes.chunks
+    changes = []
+    for position, entry in enumerate(entries):
+        key = ChunkKey(backfill.target_position(entry.asset_key), entry.round, entry.index)
+        before = chunks.get(key)
+        if before is not None:
+            after = evolve_chunk(before, entry, at)
+        elif isinstance(entry, ChunkLeased):
+            after = first_lease(key, entry, at)
+        else:
+            raise ValueError(f"{type(entry).__name__} of chunk {key} before its ChunkLeased")
+        chunks[key] = after
+        written[(backfill_id, key)] = (after, at)
+        _run_writes(backfill_id, before, after, entry, version, position, at, writes)
+        changes.append((before, after))
+    return changes
 
 
 async def write_projection(transaction: Transaction, writes: Writes, stored: list[StoredEvent]) -> None:
     """Writes ``writes`` through ``transaction``; ``stored`` are the events folded (for the runs' sequences)."""
     for projected in writes.backfills.values():
-        await transaction.put_backfill(projected.record)
+        await transaction.put_backfill(projected)
     for transition in writes.transitions:
         await transaction.add_backfill_transition(transition)
     for round_record in writes.rounds:
         await transaction.put_round(round_record)
-    for record in writes.chunks.values():
-        await transaction.put_chunk(record)
+    if writes.chunks:
+        await transaction.put_chunks([
+            chunk_record(backfill_id, chunk, at) for (backfill_id, _), (chunk, at) in writes.chunks.items()
+        ])
     if writes.new_runs:
         sequences = {(event.stream_id, event.stream_version): event.sequence for event in stored}
-        for run, version in writes.new_runs:
-            sequence = sequences[(backfill_stream(run.backfill_id), version)]
-            await transaction.record_run(replace(run, lease_sequence=sequence))
-    for end in writes.run_ends:
-        await transaction.end_run(end)
+        await transaction.record_runs([
+            run_record(run, sequences[(backfill_stream(run[0]), run[3])]) for run in writes.new_runs
+        ])
+    if writes.run_ends:
+        await transaction.end_runs(writes.run_ends)
 
 
 async def project_backfills(transaction: Transaction, events: list[StoredEvent]) -> None:
@@ -266,8 +285,8 @@ async def project_backfills(transaction: Transaction, events: list[StoredEvent])
             if transition is not None:
                 writes.transitions.append(transition)
             continue
-        if isinstance(event, CHUNK_EVENT_TYPES):
-            key = chunk_key_of(state.projected, event)  # type: ignore[arg-type]
+        for entry in chunk_events_of(event):
+            key = chunk_key_of(state.projected, entry)
             if key not in state.chunks:
                 row = await transaction.get_chunk(backfill_id, key.target, key.round, key.index)
                 if row is not None:

@@ -57,8 +57,23 @@ class Projected:
     spec: bytes
 
     @property
+    def backfill_id(self) -> str:
+        """The backfill's id."""
+        return self.backfill.backfill_id
+
+    @property
+    def asset_keys(self) -> tuple[str, ...]:
+        """The targets' asset keys, in target order."""
+        return tuple(target.asset_key for target in self.backfill.spec.targets)
+
+    @property
+    def tags(self) -> tuple[tuple[str, str], ...]:
+        """The backfill's tags."""
+        return self.backfill.spec.tags
+
+    @property
     def record(self) -> BackfillRecord:
-        """The backfill row."""
+        """The backfill row (a Projected is a :class:`~arco_grpc.store.BackfillRowSource`)."""
         backfill = self.backfill
         spec = backfill.spec
         outcomes = backfill.outcomes
@@ -82,7 +97,7 @@ class Projected:
             partitions_failed=backfill.partitions_failed,
             partitions_cancelled=backfill.partitions_cancelled,
             leased_chunks=backfill.leased_chunks,
-            asset_keys=tuple(target.asset_key for target in spec.targets),
+            asset_keys=self.asset_keys,
             tags=spec.tags,
             spec=self.spec,
             round=backfill.round,

@@ -22,7 +22,7 @@ from arco_grpc.domain.backfill import (
     DispatchOrder,
     Target,
 )
-from arco_grpc.domain.chunk_events import CHUNK_EVENT_TYPES, RetryRoundOpened
+from arco_grpc.domain.chunk_events import CHUNK_BATCH_TYPES, CHUNK_EVENT_TYPES, RetryRoundOpened
 from arco_grpc.service.convert_chunk_events import (
     CHUNK_PAYLOAD_FIELDS,
     chunk_event_from_payload,
@@ -134,7 +134,7 @@ def created_from_proto(message: ev.BackfillCreated) -> BackfillCreated:
 
 def event_to_payload(event: BackfillEvent) -> Message:
     """The protobuf payload of a domain event."""
-    if isinstance(event, (*CHUNK_EVENT_TYPES, RetryRoundOpened)):
+    if isinstance(event, (*CHUNK_EVENT_TYPES, *CHUNK_BATCH_TYPES, RetryRoundOpened)):
         return chunk_event_to_payload(event)  # type: ignore[arg-type]
     if isinstance(event, BackfillCreated):
         return created_to_proto(event)

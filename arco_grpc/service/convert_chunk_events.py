@@ -15,6 +15,8 @@ from arco_grpc.domain.chunk_events import (
     ChunkLeased,
     ChunkLeaseExpired,
     ChunkReleased,
+    ChunksCompleted,
+    ChunksLeased,
     ChunkSucceeded,
     RetriedTarget,
     RetryRoundOpened,
@@ -27,6 +29,7 @@ from arco_grpc.service.convert_partitions import datetime_from_proto, datetime_t
 
 ChunkOrRoundEvent = (
     ChunkLeased | ChunkSucceeded | ChunkFailed | ChunkLeaseExpired | ChunkReleased | ChunkCancelled | RetryRoundOpened
+    | ChunksLeased | ChunksCompleted
 )
 # Event type -> the BackfillEventPayload oneof field that carries it.
 CHUNK_PAYLOAD_FIELDS = {
@@ -37,6 +40,8 @@ CHUNK_PAYLOAD_FIELDS = {
     "ChunkReleased": "chunk_released",
     "ChunkCancelled": "chunk_cancelled",
     "RetryRoundOpened": "retry_round_opened",
+    "ChunksLeased": "chunks_leased",
+    "ChunksCompleted": "chunks_completed",
 }
 
 
@@ -62,7 +67,6 @@ def subset_message(subset: AnySubset) -> pb.PartitionSubset:
     return subset_to_proto(subset)
 
 
-@lru_cache(maxsize=16_384)
 def encode_subset(subset: AnySubset) -> bytes | None:
     """The stored bytes of a subset (PartitionSubset), None when it is empty.
 
@@ -70,6 +74,11 @@ def encode_subset(subset: AnySubset) -> bytes | None:
     """
     if subset.is_empty:
         return None
+    return _encoded(subset)
+
+
+@lru_cache(maxsize=16_384)
+def _encoded(subset: AnySubset) -> bytes:
     return subset_message(subset).SerializeToString(deterministic=True)
 
 
@@ -129,8 +138,63 @@ def _metadata(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
     return dict(pairs)
 
 
+def _succeeded_to_proto(event: ChunkSucceeded) -> ev.ChunkSucceeded:
+    message = ev.ChunkSucceeded(
+        asset_key=event.asset_key, round=event.round, index=event.index, attempt=event.attempt,
+        run_id=event.run_id, partition_count=event.partitions.count, partitions=subset_message(event.partitions),
+    )
+    if event.metadata:
+        message.metadata.update(event.metadata)
+    return message
+
+
+def _failed_to_proto(event: ChunkFailed) -> ev.ChunkFailed:
+    message = ev.ChunkFailed(
+        asset_key=event.asset_key, round=event.round, index=event.index, attempt=event.attempt,
+        run_id=event.run_id, failed_partition_count=event.failed_partitions.count, error_message=event.error,
+        will_retry=event.will_retry, metadata=_metadata(event.metadata),
+        partitions=subset_message(event.partitions), partition_count=event.partitions.count,
+    )
+    if event.failed is not None:
+        message.failed_partitions.CopyFrom(subset_message(event.failed))
+    if event.retry_at is not None:
+        message.next_attempt_time.CopyFrom(datetime_to_proto(event.retry_at))
+    return message
+
+
+def _chunks_leased_to_proto(event: ChunksLeased) -> ev.ChunksLeased:
+    message = ev.ChunksLeased(
+        worker_id=event.worker_id, lease_expire_time=datetime_to_proto(event.lease_expires_at),
+        lease_ttl=duration_to_proto(event.lease_ttl),
+    )
+    add = message.leases.add
+    for lease in event.leases:
+        partitions = lease.partitions
+        add(
+            asset_key=lease.asset_key, round=lease.round, index=lease.index, attempt=lease.attempt,
+            run_id=lease.run_id, run_key=lease.run_key, partitions=subset_message(partitions),
+            partition_count=partitions.count, chunk_partition_count=lease.chunk_partition_count,
+        )
+    return message
+
+
+def _chunks_completed_to_proto(event: ChunksCompleted) -> ev.ChunksCompleted:
+    message = ev.ChunksCompleted()
+    add = message.outcomes.add
+    for outcome in event.outcomes:
+        if isinstance(outcome, ChunkSucceeded):
+            add(succeeded=_succeeded_to_proto(outcome))
+        else:
+            add(failed=_failed_to_proto(outcome))
+    return message
+
+
 def chunk_event_to_payload(event: ChunkOrRoundEvent) -> Message:
-    """The protobuf payload of a chunk event or a retry round."""
+    """The protobuf payload of a chunk event (or a batch of them) or a retry round."""
+    if isinstance(event, ChunksLeased):
+        return _chunks_leased_to_proto(event)
+    if isinstance(event, ChunksCompleted):
+        return _chunks_completed_to_proto(event)
     if isinstance(event, ChunkLeased):
         return ev.ChunkLeased(
             asset_key=event.asset_key, round=event.round, index=event.index, attempt=event.attempt,
@@ -140,23 +204,9 @@ def chunk_event_to_payload(event: ChunkOrRoundEvent) -> Message:
             chunk_partition_count=event.chunk_partition_count,
         )
     if isinstance(event, ChunkSucceeded):
-        return ev.ChunkSucceeded(
-            asset_key=event.asset_key, round=event.round, index=event.index, attempt=event.attempt,
-            run_id=event.run_id, partition_count=event.partitions.count, metadata=_metadata(event.metadata),
-            partitions=subset_message(event.partitions),
-        )
+        return _succeeded_to_proto(event)
     if isinstance(event, ChunkFailed):
-        message = ev.ChunkFailed(
-            asset_key=event.asset_key, round=event.round, index=event.index, attempt=event.attempt,
-            run_id=event.run_id, failed_partition_count=event.failed_partitions.count, error_message=event.error,
-            will_retry=event.will_retry, metadata=_metadata(event.metadata),
-            partitions=subset_message(event.partitions), partition_count=event.partitions.count,
-        )
-        if event.failed is not None:
-            message.failed_partitions.CopyFrom(subset_message(event.failed))
-        if event.retry_at is not None:
-            message.next_attempt_time.CopyFrom(datetime_to_proto(event.retry_at))
-        return message
+        return _failed_to_proto(event)
     if isinstance(event, ChunkLeaseExpired):
         return ev.ChunkLeaseExpired(
             asset_key=event.asset_key, round=event.round, index=event.index, attempt=event.attempt,
@@ -190,8 +240,51 @@ def chunk_event_to_payload(event: ChunkOrRoundEvent) -> Message:
     raise TypeError(f"not a chunk event: {event!r}")
 
 
+def _succeeded_from_proto(message: ev.ChunkSucceeded) -> ChunkSucceeded:
+    return ChunkSucceeded(
+        message.asset_key, message.round, message.index, message.attempt, message.run_id,
+        subset_from_proto(message.partitions), tuple(sorted(message.metadata.items())),
+    )
+
+
+def _failed_from_proto(message: ev.ChunkFailed) -> ChunkFailed:
+    return ChunkFailed(
+        message.asset_key, message.round, message.index, message.attempt, message.run_id,
+        subset_from_proto(message.partitions),
+        subset_from_proto(message.failed_partitions) if message.HasField("failed_partitions") else None,
+        message.error_message, message.will_retry,
+        datetime_from_proto(message.next_attempt_time, "next_attempt_time")
+        if message.HasField("next_attempt_time") else None,
+        tuple(sorted(message.metadata.items())),
+    )
+
+
+def _chunks_leased_from_proto(message: ev.ChunksLeased) -> ChunksLeased:
+    expires = datetime_from_proto(message.lease_expire_time, "lease_expire_time")
+    ttl = message.lease_ttl.ToTimedelta()
+    worker_id = message.worker_id
+    return ChunksLeased(tuple(
+        ChunkLeased(
+            lease.asset_key, lease.round, lease.index, lease.attempt, lease.run_id, lease.run_key, worker_id, expires,
+            ttl, subset_from_proto(lease.partitions), lease.chunk_partition_count,
+        )
+        for lease in message.leases
+    ))
+
+
+def _chunks_completed_from_proto(message: ev.ChunksCompleted) -> ChunksCompleted:
+    return ChunksCompleted(tuple(
+        _succeeded_from_proto(outcome.succeeded) if outcome.HasField("succeeded") else _failed_from_proto(outcome.failed)
+        for outcome in message.outcomes
+    ))
+
+
 def chunk_event_from_payload(message: Message) -> ChunkOrRoundEvent:
-    """The domain event of a stored chunk-event or retry-round payload."""
+    """The domain event of a stored chunk-event (or batch) or retry-round payload."""
+    if isinstance(message, ev.ChunksLeased):
+        return _chunks_leased_from_proto(message)
+    if isinstance(message, ev.ChunksCompleted):
+        return _chunks_completed_from_proto(message)
     if isinstance(message, ev.ChunkLeased):
         return ChunkLeased(
             message.asset_key, message.round, message.index, message.attempt, message.run_id, message.run_key,
@@ -199,20 +292,9 @@ def chunk_event_from_payload(message: Message) -> ChunkOrRoundEvent:
             message.lease_ttl.ToTimedelta(), subset_from_proto(message.partitions), message.chunk_partition_count,
         )
     if isinstance(message, ev.ChunkSucceeded):
-        return ChunkSucceeded(
-            message.asset_key, message.round, message.index, message.attempt, message.run_id,
-            subset_from_proto(message.partitions), tuple(sorted(message.metadata.items())),
-        )
+        return _succeeded_from_proto(message)
     if isinstance(message, ev.ChunkFailed):
-        return ChunkFailed(
-            message.asset_key, message.round, message.index, message.attempt, message.run_id,
-            subset_from_proto(message.partitions),
-            subset_from_proto(message.failed_partitions) if message.HasField("failed_partitions") else None,
-            message.error_message, message.will_retry,
-            datetime_from_proto(message.next_attempt_time, "next_attempt_time")
-            if message.HasField("next_attempt_time") else None,
-            tuple(sorted(message.metadata.items())),
-        )
+        return _failed_from_proto(message)
     if isinstance(message, ev.ChunkLeaseExpired):
         return ChunkLeaseExpired(
             message.asset_key, message.round, message.index, message.attempt, message.run_id,

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from arco_grpc.domain.chunk_events import ChunkLeased
-from arco_grpc.domain.chunks import decide_expiry, decide_lease
+from arco_grpc.domain.chunks import decide_expiry, decide_leases
 from arco_grpc.errors import ArcoError
 from arco_grpc.service.backfill_book import BackfillBook, LiveLease, Staging
 from arco_grpc.service.live_backfills import LiveBackfills
@@ -67,7 +67,7 @@ class LeaseAsk:
 
 @dataclass(frozen=True, slots=True)
 class Granted:
-    """One chunk leased by a request: the book and the event that leased it."""
+    """One chunk leased by a request: the book and its lease (an entry of the book's ChunksLeased)."""
 
     book: BackfillBook
     event: ChunkLeased
@@ -149,28 +149,58 @@ class Dispatcher:
         split = next((i for i, book in enumerate(eligible) if book.created_sequence > self._turn_after), len(eligible))
         return eligible[split:] + eligible[:split]
 
-    def lease_now(self, ask: LeaseAsk, now: datetime, staging: Staging) -> list[Granted]:
-        """Leases up to ``ask.max_chunks`` chunks at once (synchronously), staging their events."""
-        granted: list[Granted] = []
+    def _shares(self, ask: LeaseAsk, now: datetime) -> list[BackfillBook]:
+        """The book of each chunk to lease for ``ask``, in the order the turns hand them out."""
         turns = self._turns(ask)
-        while turns and len(granted) < ask.max_chunks:
+        if not turns:
+            return []
+        room: dict[str, int] = {}
+        taken: dict[str, int] = {}
+        shares: list[BackfillBook] = []
+        left = ask.max_chunks
+        while turns and left:
             still: list[BackfillBook] = []
             for book in turns:
-                if len(granted) >= ask.max_chunks:
+                if not left:
                     break
-                if not book.dispatching():
+                backfill_id = book.backfill_id
+                if backfill_id not in room:
+                    backfill = book.backfill
+                    capacity = backfill.max_concurrency - backfill.leased_chunks
+                    room[backfill_id] = book.leasable_count(now, ask.assets, min(capacity, left))
+                    taken[backfill_id] = 0
+                if taken[backfill_id] >= room[backfill_id]:
                     continue
-                chunk = book.next_chunk(now, ask.assets)
-                if chunk is None:
-                    continue
-                event = decide_lease(
-                    book.backfill, chunk, run_id=self._run_ids(), worker_id=ask.worker_id, ttl=ask.ttl, now=now
-                )
-                book.apply([event], now, None, staging)
-                granted.append(Granted(book, event))
+                taken[backfill_id] += 1
+                left -= 1
+                shares.append(book)
                 self._turn_after = book.created_sequence
                 still.append(book)
             turns = still
+        return shares
+
+    def lease_now(self, ask: LeaseAsk, now: datetime, staging: Staging) -> list[Granted]:
+        """Leases up to ``ask.max_chunks`` chunks at once (synchronously), staging one ChunksLeased per backfill.
+
+        Returns the leases in the order the turns handed them out.
+        """
+        shares = self._shares(ask, now)
+        leased: dict[str, list[ChunkLeased]] = {}
+        for book in dict.fromkeys(shares):
+            chunks = book.next_chunks(now, ask.assets, shares.count(book))
+            if not chunks:
+                continue
+            event = decide_leases(
+                book.backfill, chunks, run_ids=[self._run_ids() for _ in chunks], worker_id=ask.worker_id,
+                ttl=ask.ttl, now=now,
+            )
+            book.apply([event], now, None, staging)
+            leased[book.backfill_id] = list(reversed(event.leases))
+        granted = []
+        for book in shares:
+            queue = leased.get(book.backfill_id)
+            if queue:
+                granted.append(Granted(book, queue.pop()))
         return granted
 
     async def wait_for_work(self, timeout: float) -> None:

@@ -1,10 +1,15 @@
-"""One table from error classes to gRPC statuses, and the interceptor that applies it.
+"""One table from error classes to gRPC statuses, and the wrapper that applies it to every RPC.
 
 Every arco-grpc RPC answers an :class:`~arco_grpc.errors.ArcoError` with its
 status code, the error's message, and ``google.rpc.Status`` details: always an
 ``ErrorInfo`` (reason, domain, metadata), plus a ``BadRequest`` naming the bad
 fields for INVALID_ARGUMENT. Anything else is a bug: INTERNAL, with the
 traceback in the server log.
+
+:func:`map_errors` wraps each method of a servicer once, when the server is
+assembled. (A ``grpc.aio`` server interceptor would do the same on every
+call, at a cost of tens of microseconds per RPC: an extra coroutine, a
+handler lookup and a handler object per call.)
 """
 
 from __future__ import annotations
@@ -12,10 +17,11 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import any_pb2
+from google.protobuf.descriptor import ServiceDescriptor
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
@@ -31,8 +37,8 @@ from arco_grpc.errors import (
 from arco_grpc.store.errors import StoreUnavailable
 
 ERROR_DOMAIN = "arco.orchestration.v1"
-# Only our own services are wrapped; health and reflection keep their own behaviour.
-WRAPPED_METHOD_PREFIX = "/arco.orchestration.v1."
+
+S = TypeVar("S")
 
 logger = logging.getLogger(__name__)
 
@@ -128,42 +134,15 @@ def _wrap(method: str, behavior: Any) -> Any:
     return _wrap_unary(method, behavior)
 
 
-class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
-    """Applies :data:`STATUS_BY_ERROR` to every method of the arco services."""
+def map_errors(servicer: S, service: ServiceDescriptor) -> S:
+    """``servicer`` with every RPC of ``service`` wrapped so that errors become statuses; returns it.
 
-    def __init__(self) -> None:
-        # Wrapped handlers by method, built once (the registered handler never changes).
-        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
-
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
-        """Wraps the handler's behaviour so that errors become statuses."""
-        handler = await continuation(handler_call_details)
-        method = handler_call_details.method
-        if handler is None or not method.startswith(WRAPPED_METHOD_PREFIX):
-            return handler
-        cached = self._wrapped.get(method)
-        if cached is not None and cached[0] is handler:
-            return cached[1]
-        wrapped = self._wrap_handler(method, handler)
-        self._wrapped[method] = (handler, wrapped)
-        return wrapped
-
-    @staticmethod
-    def _wrap_handler(method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        codecs = {
-            "request_deserializer": handler.request_deserializer,
-            "response_serializer": handler.response_serializer,
-        }
-        if handler.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(_wrap(method, handler.unary_unary), **codecs)
-        if handler.unary_stream is not None:
-            return grpc.unary_stream_rpc_method_handler(_wrap(method, handler.unary_stream), **codecs)
-        if handler.stream_unary is not None:
-            return grpc.stream_unary_rpc_method_handler(_wrap(method, handler.stream_unary), **codecs)
-        if handler.stream_stream is not None:
-            return grpc.stream_stream_rpc_method_handler(_wrap(method, handler.stream_stream), **codecs)
-        return handler
+    Call it once, before registering the servicer: the generated
+    ``add_*Servicer_to_server`` functions read the (now wrapped) methods from
+    the instance. Only arco services are wrapped; health and reflection keep
+    their own behaviour.
+    """
+    for method in service.methods:
+        behavior = getattr(servicer, method.name)
+        setattr(servicer, method.name, _wrap(f"/{service.full_name}/{method.name}", behavior))
+    return servicer

@@ -182,11 +182,11 @@ class LiveBackfills:
 
     def submit(
         self, staging: Staging, *, at: datetime, method: str, request: RequestRecord | None = None
-    ) -> asyncio.Future[AppendResult]:
-        """Appends what ``staging`` holds as one unit; the future resolves once it is durable.
+    ) -> asyncio.Future[AppendResult | ArcoError]:
+        """Appends what ``staging`` holds as one unit; the future resolves once it is durable, with the unit's
+        result or the error that refused it (the books involved are then dropped, to be reloaded from the store).
 
-        Its result raises the error that refused the unit; the books involved
-        are then dropped, to be reloaded from the store.
+        The books are settled before anyone awaiting the future resumes.
         """
         unit = AppendUnit(
             appends=tuple(
@@ -198,10 +198,9 @@ class LiveBackfills:
             project=_projector(staging.writes),
         )
         committed = self.committer.submit(unit, method)
-        books = list(staging.books)
-        result: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
+        books = staging.books
         if request is not None:
-            self._in_flight[request.request_id] = result  # type: ignore[assignment]
+            self._in_flight[request.request_id] = committed  # type: ignore[assignment]
 
         def settle(done: asyncio.Future[AppendResult | ArcoError]) -> None:
             if request is not None:
@@ -210,17 +209,12 @@ class LiveBackfills:
             if isinstance(outcome, AppendResult) and not outcome.replayed:
                 for book in books:
                     self._retire_if_done(book)
-                result.set_result(outcome)
                 return
-            for book in books:
+            for book in books:  # refused, or replayed (nothing staged was written)
                 self._drop(book, outcome)
-            if isinstance(outcome, AppendResult):
-                result.set_result(outcome)  # replayed: nothing staged was written
-            else:
-                result.set_exception(outcome)
 
         committed.add_done_callback(settle)
-        return result
+        return committed
 
     async def commit(
         self, staging: Staging, *, at: datetime, method: str, request: RequestRecord | None = None
@@ -230,7 +224,10 @@ class LiveBackfills:
         Raises:
             ArcoError: the append was refused (nothing of it was written).
         """
-        return await asyncio.shield(self.submit(staging, at=at, method=method, request=request))
+        outcome = await asyncio.shield(self.submit(staging, at=at, method=method, request=request))
+        if isinstance(outcome, ArcoError):
+            raise outcome
+        return outcome
 
     def _retire_if_done(self, book: BackfillBook) -> None:
         """Takes a terminal backfill out of memory once its last event is durable (it loads again if asked)."""

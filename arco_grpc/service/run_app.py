@@ -58,10 +58,11 @@ class RunApplication:
         asset_key: str,
         round_number: int | None,
         chunk_index: int | None,
-        after_sequence: int,
+        after: tuple[int, int] | None,
         limit: int,
-    ) -> tuple[list[rapi.Run], int | None]:
-        """Up to ``limit`` runs oldest first, and the lease sequence to continue after (None at the end).
+    ) -> tuple[list[rapi.Run], tuple[int, int] | None]:
+        """Up to ``limit`` runs oldest first (after ``after``, a (lease sequence, lease position) pair, when
+        given), and the pair to continue after (None at the end).
 
         Raises:
             NotFound: no such backfill, or it does not target ``asset_key``.
@@ -79,8 +80,12 @@ class RunApplication:
                     metadata={"backfill_id": backfill_id, "asset_key": asset_key},
                 )
             target = record.asset_keys.index(asset_key)
+        after_sequence, after_position = (0, None) if after is None else after
         rows = await self._store.list_runs(
-            RunQuery(backfill_id, after_sequence, limit + 1, target, round_number, chunk_index)
+            RunQuery(backfill_id, after_sequence, limit + 1, target, round_number, chunk_index, after_position)
         )
         page = [run_to_proto(row) for row in rows[:limit]]
-        return page, (rows[limit - 1].lease_sequence if len(rows) > limit else None)
+        if len(rows) <= limit:
+            return page, None
+        last = rows[limit - 1]
+        return page, (last.lease_sequence, last.lease_position)

@@ -46,9 +46,12 @@ class RunServicer(run_service_pb2_grpc.RunServiceServicer):
         scope = key_page_scope(
             "runs", request.backfill_id, request.asset_key, str(request.round), "" if chunk_index is None else str(chunk_index)
         )
-        after = CursorToken.decode(request.page_token, CURSOR_RUNS, scope)[0] if request.page_token else 0
+        after = None
+        if request.page_token:
+            sequence, position, _ = CursorToken.decode(request.page_token, CURSOR_RUNS, scope)
+            after = (sequence, position)
         runs, last = await self._app.list(
             request.backfill_id, request.asset_key, request.round or None, chunk_index, after, page_size
         )
-        token = "" if last is None else CursorToken(CURSOR_RUNS, (last, 0, 0), scope).encode()
+        token = "" if last is None else CursorToken(CURSOR_RUNS, (*last, 0), scope).encode()
         return rapi.ListRunsResponse(runs=runs, next_page_token=token)

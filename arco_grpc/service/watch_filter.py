@@ -14,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from arco_grpc._gen.arco.orchestration.v1 import events_pb2
-from arco_grpc.domain.backfill import BackfillState, state_after
+from arco_grpc.domain.backfill import STATE_MOVING_EVENTS, BackfillState, state_after
 from arco_grpc.service.backfill_projection import backfill_id_of, backfill_stream
 from arco_grpc.service.convert_backfills import BACKFILL_EVENT_TYPES, event_from_payload
 from arco_grpc.store import BackfillRecord, EventStore, StoredEvent
@@ -27,6 +27,9 @@ REMEMBERED_BACKFILLS = 4096
 _TRANSITIONS_READ = 1000
 _FOLD_PAGE = 1000
 NO_STATE = 0
+# Stored event types that may move the state (an event's type is its class name): the others (most of a
+# running backfill's events) are not decoded.
+_STATE_MOVING_TYPES = frozenset(event_class.__name__ for event_class in STATE_MOVING_EVENTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +60,7 @@ class _Known:
 
 def state_moved_by(event: StoredEvent, before: int) -> int:
     """The backfill's state after ``event``, given its state before."""
-    if event.event_type not in BACKFILL_EVENT_TYPES:
+    if event.event_type not in BACKFILL_EVENT_TYPES or event.event_type not in _STATE_MOVING_TYPES:
         return before
     domain_event = event_from_payload(decode_payload(event.event_type, event.payload))
     moved = state_after(domain_event, BackfillState(before) if before else None)

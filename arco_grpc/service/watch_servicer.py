@@ -1,7 +1,7 @@
 """WatchBackfill and WatchBackfills, mixed into the BackfillService servicer.
 
 Check the request, stream what :class:`WatchStreams` yields. Errors other
-than the shutdown are left to the ErrorMappingInterceptor; a shutdown ends
+than the shutdown are left to ``errors.map_errors``; a shutdown ends
 the stream UNAVAILABLE with the sequence to resume after, as google.rpc
 ErrorInfo metadata (``resume_after_sequence``), like RESOURCE_EXHAUSTED does
 for a watcher that fell too far behind.

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from arco_grpc._gen.arco.orchestration.v1 import worker_service_pb2 as wapi
 from arco_grpc.domain.backfill import BackfillState
-from arco_grpc.domain.chunk_events import ChunkFailed, RunState
+from arco_grpc.domain.chunk_events import ChunkFailed, ChunkOutcome, ChunksCompleted, ChunkSucceeded, RunState
 from arco_grpc.domain.chunks import Report, decide_release, decide_report
 from arco_grpc.errors import ArcoError, FailedPrecondition, InvalidArgument, NotFound
 from arco_grpc.partitions.selection import AnySubset, select
@@ -28,7 +28,7 @@ from arco_grpc.service.dispatch import Dispatcher, LeaseAsk
 from arco_grpc.service.idempotency import RequestIdentity
 from arco_grpc.service.live_backfills import LiveBackfills
 from arco_grpc.service.watch_progress import ProgressSink
-from arco_grpc.service.worker_messages import answer_of, answer_of_run, error_result, leased_chunk_to_proto
+from arco_grpc.service.worker_messages import answer_of, answer_of_run, error_result, leased_chunks_to_proto
 from arco_grpc.service.worker_requests import Completion, LeaseRef
 from arco_grpc.store import RequestRecord
 
@@ -101,7 +101,7 @@ class WorkerApplication:
             if granted or remaining <= 0 or self._dispatcher.closing:
                 break
             await self._dispatcher.wait_for_work(remaining)
-        response = wapi.LeaseChunksResponse(chunks=[leased_chunk_to_proto(g.book, g.event) for g in granted])
+        response = leased_chunks_to_proto(granted)
         if not granted:
             return response
         request = None
@@ -168,10 +168,15 @@ class WorkerApplication:
                 field=prefix + (error.violations[0].field.removeprefix("keys.keys") if error.violations else ""),
             ) from None
 
-    def _stage_report(
-        self, book: BackfillBook, completion: Completion, now: datetime, staging: Staging, field: str
-    ) -> tuple[wapi.CompleteChunkResponse, _Ended | None] | None:
-        """Stages the outcome of a lease this server holds; None when the lease is not held (see _repeat)."""
+    def _decide_report(
+        self, book: BackfillBook, completion: Completion, now: datetime, committed: asyncio.Future[object], field: str
+    ) -> tuple[ChunkOutcome, _Ended] | None:
+        """The outcome of a report on a lease this server holds; None when the lease is not held (see _repeat).
+
+        Raises:
+            FailedPrecondition: the lease is another worker's.
+            InvalidArgument: the failed keys are not partitions of the attempt.
+        """
         lease = book.leases.get(completion.lease.run_id)
         if lease is None:
             return None
@@ -181,18 +186,14 @@ class WorkerApplication:
             completion.lease.run_id, completion.worker_id, completion.succeeded, failed, completion.error,
             completion.metadata,
         )
-        events = decide_report(book.backfill, chunk, report, now)
-        book.apply(events, now, None, staging)
-        answer = answer_of(events)
-        explicit = None
-        for event in events:
-            if isinstance(event, ChunkFailed):
-                explicit = encode_subset(event.failed_partitions)
+        (outcome,) = decide_report(book.backfill, chunk, report, now)
+        assert isinstance(outcome, (ChunkSucceeded, ChunkFailed))
+        explicit = encode_subset(outcome.failed_partitions) if isinstance(outcome, ChunkFailed) else None
         ended = _Ended(
-            completion.worker_id, completion.succeeded, explicit, answer, asyncio.get_running_loop().create_future(),
-            lease.key.target, chunk.remaining,
+            completion.worker_id, completion.succeeded, explicit, answer_of(outcome), committed, lease.key.target,
+            chunk.remaining,
         )
-        return answer, ended
+        return outcome, ended
 
     def _remember(self, run_id: str, ended: _Ended) -> None:
         self._ended[run_id] = ended
@@ -252,24 +253,26 @@ class WorkerApplication:
         book = await self._live.book(completion.lease.backfill_id)
         staging = Staging.empty()
         now = self._now()
-        staged = self._stage_report(book, completion, now, staging, field)
-        if staged is None:
+        committed: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        decided = self._decide_report(book, completion, now, committed, field)
+        if decided is None:
             return await self._repeat(book, completion, field)
-        answer, ended = staged
-        assert ended is not None
+        outcome, ended = decided
+        book.apply([outcome], now, None, staging)
         self._remember(completion.lease.run_id, ended)
         self._dispatcher.notify()  # capacity freed, or a retry queued
         try:
             await self._live.commit(staging, at=now, method="CompleteChunk")
         except ArcoError as error:
-            ended.committed.set_exception(error)
+            committed.set_exception(error)
             self._ended.pop(completion.lease.run_id, None)
             raise
-        ended.committed.set_result(None)
-        return answer
+        committed.set_result(None)
+        return ended.answer
 
     async def complete_many(self, completions: Sequence[Completion]) -> wapi.CompleteChunksResponse:
-        """Records several outcomes; each is answered (or refused) as CompleteChunk would."""
+        """Records several outcomes, one ChunksCompleted per backfill; each is answered (or refused) as
+        CompleteChunk would."""
         for completion in completions:
             if self._live.loaded(completion.lease.backfill_id) is None:
                 try:
@@ -277,17 +280,21 @@ class WorkerApplication:
                 except NotFound:
                     pass
         now = self._now()
-        staging = Staging.empty()
+        committed: asyncio.Future[object] = asyncio.get_running_loop().create_future()
         results: list[wapi.CompletionResult | None] = []
-        staged: list[tuple[int, str, _Ended]] = []
+        outcomes: dict[BackfillBook, list[ChunkOutcome]] = {}
+        decided: list[str] = []  # run ids, in this call's order
         later: list[int] = []
         for position, completion in enumerate(completions):
-            field = f"completions[{position}]"
+            run_id = completion.lease.run_id
             book = self._live.loaded(completion.lease.backfill_id)
             try:
                 if book is None:
                     raise NotFound(f"backfill {completion.lease.backfill_id} does not exist", reason="BACKFILL_NOT_FOUND")
-                outcome = self._stage_report(book, completion, now, staging, field)
+                # A run named twice in one call: the first decides, the repeat is answered after it.
+                outcome = None if run_id in self._ended else self._decide_report(
+                    book, completion, now, committed, f"completions[{position}]"
+                )
             except ArcoError as error:
                 results.append(error_result(error))
                 continue
@@ -295,23 +302,27 @@ class WorkerApplication:
                 results.append(None)
                 later.append(position)
                 continue
-            answer, ended = outcome
-            assert ended is not None
-            self._remember(completion.lease.run_id, ended)
-            staged.append((position, completion.lease.run_id, ended))
-            results.append(wapi.CompletionResult(response=answer))
-        if staged:
+            entry, ended = outcome
+            self._remember(run_id, ended)
+            decided.append(run_id)
+            outcomes.setdefault(book, []).append(entry)
+            results.append(wapi.CompletionResult(response=ended.answer))
+        if outcomes:
+            staging = Staging.empty()
+            for book, entries in outcomes.items():
+                book.apply([ChunksCompleted(tuple(entries))], now, None, staging)
             self._dispatcher.notify()
             try:
                 await self._live.commit(staging, at=now, method="CompleteChunks")
             except ArcoError as error:
-                for position, run_id, ended in staged:
-                    ended.committed.set_exception(error)
+                committed.set_exception(error)
+                refused = error_result(error)
+                for run_id in decided:
                     self._ended.pop(run_id, None)
-                    results[position] = error_result(error)
+                results = [refused if result is not None and result.HasField("response") else result
+                           for result in results]
             else:
-                for _, _, ended in staged:
-                    ended.committed.set_result(None)
+                committed.set_result(None)
         for position in later:
             completion = completions[position]
             try:

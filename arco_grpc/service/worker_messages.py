@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from google.protobuf.timestamp_pb2 import Timestamp
+
 from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as bf, worker_service_pb2 as wapi
 from arco_grpc.domain.backfill import DispatchOrder
-from arco_grpc.domain.chunk_events import ChunkFailed, ChunkLeased, ChunkSucceeded, RunState
+from arco_grpc.domain.chunk_events import ChunkFailed, ChunkSucceeded, RunState
 from arco_grpc.errors import ArcoError
-from arco_grpc.partitions.selection import subset_keys
-from arco_grpc.service.backfill_book import BackfillBook
+from arco_grpc.partitions.selection import AnySubset, subset_keys
+from arco_grpc.partitions.space import PartitionSpace
+from arco_grpc.partitions.subset import PartitionSubset
 from arco_grpc.service.convert_chunk_events import subset_message
 from arco_grpc.service.convert_partitions import datetime_to_proto
+from arco_grpc.service.dispatch import Granted
 from arco_grpc.service.errors import status_code_for
 from arco_grpc.store import RunRecord
 
@@ -19,47 +23,72 @@ from arco_grpc.store import RunRecord
 MAX_LISTED_KEYS = 1000
 
 
-def leased_chunk_to_proto(book: BackfillBook, event: ChunkLeased) -> wapi.LeasedChunk:
-    """The LeasedChunk message of a lease just granted: the keys (up to 1,000) in dispatch order, the subset."""
-    target = book.plan.targets[book.backfill.target_position(event.asset_key)]
-    subset = event.partitions
-    count = subset.count
-    descending = book.plan.order is DispatchOrder.BACKWARD
-    if count <= MAX_LISTED_KEYS:
-        keys = subset_keys(target.space, subset, 0, count, descending)
-        first, last = (keys[0], keys[-1]) if keys else ("", "")
-    else:
-        keys = []
-        first = subset_keys(target.space, subset, 0, 1, descending)[0]
-        last = subset_keys(target.space, subset, count - 1, count, descending)[0]
-    return wapi.LeasedChunk(
-        lease=wapi.ChunkLease(run_id=event.run_id, backfill_id=book.backfill_id),
-        backfill_id=book.backfill_id,
-        asset_key=event.asset_key,
-        round=event.round,
-        index=event.index,
-        attempt=event.attempt,
-        run_id=event.run_id,
-        run_key=event.run_key,
-        partition_keys=keys,
-        partitions=subset_message(subset),
-        partition_count=count,
-        first_key=first,
-        last_key=last,
-        lease_expire_time=datetime_to_proto(event.lease_expires_at),
-        tags=book.tags,
-    )
+def chunk_keys(space: PartitionSpace, subset: AnySubset, start: int, stop: int, descending: bool) -> list[str]:
+    """The keys at positions ``[start, stop)`` of ``subset`` in dispatch order (a one-range subset in one call)."""
+    if isinstance(subset, PartitionSubset) and len(subset.ranges) == 1:
+        first, last = subset.ranges[0]
+        if descending:
+            return space.keys(last - stop, last - start)[::-1]
+        return space.keys(first + start, first + stop)
+    return subset_keys(space, subset, start, stop, descending)
 
 
-def answer_of(events: Sequence[object]) -> wapi.CompleteChunkResponse:
-    """The answer to a report, from the event it decided."""
-    for event in events:
-        if isinstance(event, ChunkSucceeded):
-            return wapi.CompleteChunkResponse(chunk_state=bf.Chunk.STATE_SUCCEEDED)
-        if isinstance(event, ChunkFailed):
-            state = bf.Chunk.STATE_PENDING if event.will_retry else bf.Chunk.STATE_FAILED
-            return wapi.CompleteChunkResponse(chunk_state=state, will_retry=event.will_retry)
-    raise ValueError("a report decides a ChunkSucceeded or a ChunkFailed")
+def leased_chunks_to_proto(granted: Sequence[Granted]) -> wapi.LeaseChunksResponse:
+    """The LeaseChunksResponse of leases just granted: per chunk the keys (up to 1,000) in dispatch order, the
+    subset, the first and last keys."""
+    response = wapi.LeaseChunksResponse()
+    add = response.chunks.add
+    shared: dict[str, tuple[Timestamp, dict[str, str], bool]] = {}
+    for grant in granted:
+        book, event = grant.book, grant.event
+        backfill_id = book.backfill_id
+        if backfill_id not in shared:
+            # Every lease of one call and backfill shares the expiry (see ChunksLeased).
+            shared[backfill_id] = (
+                datetime_to_proto(event.lease_expires_at), book.tags, book.plan.order is DispatchOrder.BACKWARD
+            )
+        expires, tags, descending = shared[backfill_id]
+        space = book.plan.targets[book.backfill.target_position(event.asset_key)].space
+        subset = event.partitions
+        count = subset.count
+        if count <= MAX_LISTED_KEYS:
+            keys = chunk_keys(space, subset, 0, count, descending)
+            first, last = (keys[0], keys[-1]) if keys else ("", "")
+        else:
+            keys = []
+            first = chunk_keys(space, subset, 0, 1, descending)[0]
+            last = chunk_keys(space, subset, count - 1, count, descending)[0]
+        chunk = add(
+            lease=wapi.ChunkLease(run_id=event.run_id, backfill_id=backfill_id),
+            backfill_id=backfill_id,
+            asset_key=event.asset_key,
+            round=event.round,
+            index=event.index,
+            attempt=event.attempt,
+            run_id=event.run_id,
+            run_key=event.run_key,
+            partition_keys=keys,
+            partitions=subset_message(subset),
+            partition_count=count,
+            first_key=first,
+            last_key=last,
+            lease_expire_time=expires,
+        )
+        if tags:
+            chunk.tags.update(tags)
+    return response
+
+
+# The answer to every successful report (shared: never mutate it; assigning it to a field copies it).
+SUCCEEDED_ANSWER = wapi.CompleteChunkResponse(chunk_state=bf.Chunk.STATE_SUCCEEDED)
+
+
+def answer_of(outcome: ChunkSucceeded | ChunkFailed) -> wapi.CompleteChunkResponse:
+    """The answer to a report, from the outcome it decided (do not mutate it: it may be shared)."""
+    if isinstance(outcome, ChunkSucceeded):
+        return SUCCEEDED_ANSWER
+    state = bf.Chunk.STATE_PENDING if outcome.will_retry else bf.Chunk.STATE_FAILED
+    return wapi.CompleteChunkResponse(chunk_state=state, will_retry=outcome.will_retry)
 
 
 def answer_of_run(run: RunRecord) -> wapi.CompleteChunkResponse:

@@ -190,5 +190,5 @@ def completion_from_proto(message: wapi.ChunkCompletion, field: str = "completio
         succeeded=outcome == wapi.ChunkCompletion.OUTCOME_SUCCEEDED,
         failed_keys=keys or None,
         error=message.error_message[:MAX_ERROR_MESSAGE_LENGTH],
-        metadata=_metadata(dict(message.metadata), f"{field}.metadata"),
+        metadata=_metadata(dict(message.metadata), f"{field}.metadata") if message.metadata else (),
     )

@@ -1,6 +1,6 @@
 """WorkerService: check and convert each request, call the application, convert back.
 
-Errors are not caught here: the ErrorMappingInterceptor turns them into statuses.
+Errors are not caught here: ``errors.map_errors`` turns them into statuses.
 """
 
 from __future__ import annotations

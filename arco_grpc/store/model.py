@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from arco_grpc.store.port import Transaction
@@ -174,6 +174,40 @@ class BackfillRecord:
     outcomes: tuple[tuple[bytes | None, bytes | None], ...] = ()
     round_partitions: int = 0
 
+    @property
+    def record(self) -> BackfillRecord:
+        """The row itself (a record is its own :class:`BackfillRowSource`)."""
+        return self
+
+
+class BackfillRowSource(Protocol):
+    """What a backfill row is built from, when it is written (a BackfillRecord is its own source).
+
+    A transaction keeps the last source given per backfill and builds its row
+    once, when it writes: a group commit of many appends to one backfill
+    builds one row, not one per append.
+    """
+
+    @property
+    def backfill_id(self) -> str:
+        """The backfill's id."""
+        ...
+
+    @property
+    def asset_keys(self) -> tuple[str, ...]:
+        """The targets' asset keys, in target order (fixed at creation)."""
+        ...
+
+    @property
+    def tags(self) -> tuple[tuple[str, str], ...]:
+        """The backfill's tags (fixed at creation)."""
+        ...
+
+    @property
+    def record(self) -> BackfillRecord:
+        """The row."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class TransitionRecord:
@@ -234,8 +268,9 @@ class ChunkRecord:
 class RunRecord:
     """A row of the runs projection: one attempt at a chunk, under its unique run key.
 
-    ``lease_sequence`` is the sequence of the ChunkLeased event that began it
-    (runs list in that order). ``state`` uses the Run.State numbers;
+    ``lease_sequence`` is the sequence of the event that began it (a
+    ChunksLeased, or an older ChunkLeased) and ``lease_position`` its place
+    among that event's leases: runs list in that order. ``state`` uses the Run.State numbers;
     ``partitions`` and ``failed`` are PartitionSubset bytes; ``metadata`` is
     the worker's metadata as sorted (key, value) pairs.
     """
@@ -260,6 +295,7 @@ class RunRecord:
     error: str = ""
     metadata: tuple[tuple[str, str], ...] = ()
     will_retry: bool = False
+    lease_position: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +327,11 @@ class RoundRecord:
 
 @dataclass(frozen=True, slots=True)
 class RunQuery:
-    """Runs of one backfill after ``after_sequence`` (their lease sequence), oldest first, with filters."""
+    """Runs of one backfill after (``after_sequence``, ``after_position``) in lease order, oldest first, with filters.
+
+    Lease order is (lease sequence, lease position). ``after_position`` None
+    means after every run of event ``after_sequence``.
+    """
 
     backfill_id: str
     after_sequence: int
@@ -299,6 +339,7 @@ class RunQuery:
     target_position: int | None = None
     round: int | None = None
     chunk_index: int | None = None
+    after_position: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

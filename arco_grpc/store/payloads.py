@@ -30,6 +30,8 @@ PAYLOAD_TYPES: dict[str, type[Message]] = {
     "ChunkReleased": events_pb2.ChunkReleased,
     "ChunkCancelled": events_pb2.ChunkCancelled,
     "RetryRoundOpened": events_pb2.RetryRoundOpened,
+    "ChunksLeased": events_pb2.ChunksLeased,
+    "ChunksCompleted": events_pb2.ChunksCompleted,
 }
 
 

@@ -21,6 +21,7 @@ from arco_grpc.store.model import (
     BackfillDetails,
     BackfillFilter,
     BackfillRecord,
+    BackfillRowSource,
     CatalogSnapshot,
     ChunkQuery,
     ChunkRecord,
@@ -53,8 +54,11 @@ class Transaction(Protocol):
     async def get_backfill(self, backfill_id: str) -> BackfillRecord | None:
         """The backfill row as this transaction sees it (earlier writes of the transaction included)."""
 
-    async def put_backfill(self, record: BackfillRecord) -> None:
-        """Inserts or replaces the backfill row; its targets and tags are written once, on insert."""
+    async def put_backfill(self, row: BackfillRecord | BackfillRowSource) -> None:
+        """Inserts or replaces the backfill row; its targets and tags are written once, on insert.
+
+        A source's row is built when the transaction writes, from the last source given for the backfill.
+        """
 
     async def add_backfill_transition(self, record: TransitionRecord) -> None:
         """Records one state change of a backfill."""
@@ -64,6 +68,9 @@ class Transaction(Protocol):
 
     async def put_chunk(self, record: ChunkRecord) -> None:
         """Inserts or replaces the row of one chunk."""
+
+    async def put_chunks(self, records: Sequence[ChunkRecord]) -> None:
+        """Inserts or replaces the rows of chunks, in order (a chunk given twice ends with its last row)."""
 
     async def put_round(self, record: RoundRecord) -> None:
         """Records the partitions a retry round holds for one target."""
@@ -75,8 +82,14 @@ class Transaction(Protocol):
             DuplicateRunKey: a run with this key exists; the append fails and writes nothing.
         """
 
+    async def record_runs(self, records: Sequence[RunRecord]) -> None:
+        """Records runs as :meth:`record_run` does each (one call for many: the dispatch hot path)."""
+
     async def end_run(self, end: RunEnd) -> None:
         """Records how the run ``end.run_id`` ended."""
+
+    async def end_runs(self, ends: Sequence[RunEnd]) -> None:
+        """Records how runs ended, as :meth:`end_run` does each."""
 
 
 class EventStore(Protocol):

@@ -121,8 +121,8 @@ async def test_twenty_racing_workers_never_hold_more_than_max_concurrency(served
 
     leased_now = server_peak = 0
     for event in await w.events(backfill_id):
-        if event.type == "ChunkLeased":
-            leased_now += 1
+        if event.type == "ChunksLeased":
+            leased_now += len(event.payload.chunks_leased.leases)
         elif event.type in ("ChunkSucceeded", "ChunkFailed", "ChunkLeaseExpired", "ChunkReleased"):
             leased_now -= 1
         server_peak = max(server_peak, leased_now)

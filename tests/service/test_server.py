@@ -4,22 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 
 import grpc
 import pytest
 from google.protobuf import descriptor_pool
+from google.protobuf.descriptor import ServiceDescriptor
+from google.protobuf.message_factory import GetMessageClass
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
 import arco_grpc.server  # noqa: F401 - imports every module that defines errors
-from arco_grpc._gen.arco.orchestration.v1 import catalog_service_pb2 as api
-from arco_grpc.errors import ArcoError, InvalidArgument
-from arco_grpc.service.errors import STATUS_BY_ERROR, rich_status_for, status_code_for
+from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2, backfill_service_pb2_grpc
+from arco_grpc._gen.arco.orchestration.v1 import catalog_service_pb2 as api, catalog_service_pb2_grpc
+from arco_grpc._gen.arco.orchestration.v1 import run_service_pb2, run_service_pb2_grpc
+from arco_grpc._gen.arco.orchestration.v1 import worker_service_pb2, worker_service_pb2_grpc
+from arco_grpc.errors import ArcoError, InvalidArgument, NotFound
+from arco_grpc.service.errors import STATUS_BY_ERROR, map_errors, rich_status_for, status_code_for
 from arco_grpc.store import StoreUnavailable
 from tests.service.builders import apply, asset, daily, dynamic, static, ts
 from tests.service.conftest import Served, ServerStarter, call_failure, stop
 
+SERVICES = (
+    (api.DESCRIPTOR.services_by_name["CatalogService"], catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server),
+    (backfill_service_pb2.DESCRIPTOR.services_by_name["BackfillService"],
+     backfill_service_pb2_grpc.add_BackfillServiceServicer_to_server),
+    (worker_service_pb2.DESCRIPTOR.services_by_name["WorkerService"],
+     worker_service_pb2_grpc.add_WorkerServiceServicer_to_server),
+    (run_service_pb2.DESCRIPTOR.services_by_name["RunService"], run_service_pb2_grpc.add_RunServiceServicer_to_server),
+)
 CATALOG_METHODS = {
     "ApplyAssets", "GetAsset", "ListAssets", "AddDynamicPartitions", "DeleteDynamicPartitions",
     "ListPartitionKeys", "ResolveSelection", "GetUpstreamPartitions", "GetDownstreamPartitions",
@@ -171,3 +185,50 @@ async def test_graceful_stop_finishes_in_flight_calls_then_closes_the_store(
     assert response.asset.key == "a"
     with pytest.raises(StoreUnavailable):
         await served.running.store.read_all()
+
+
+def refusing_servicer(service: ServiceDescriptor) -> object:
+    """A servicer of ``service`` whose every method raises NotFound (streams before their first message)."""
+    servicer = type("Refusing", (), {})()
+
+    def unary(name: str):  # noqa: ANN202
+        async def behavior(request: object, context: grpc.aio.ServicerContext) -> object:
+            raise NotFound(f"{name} found nothing", reason="NOTHING")
+
+        return behavior
+
+    def streaming(name: str):  # noqa: ANN202
+        async def behavior(request: object, context: grpc.aio.ServicerContext) -> AsyncIterator[object]:
+            raise NotFound(f"{name} found nothing", reason="NOTHING")
+            yield  # an async generator, as streaming servicer methods are
+
+        return behavior
+
+    for method in service.methods:
+        setattr(servicer, method.name, (streaming if method.server_streaming else unary)(method.name))
+    return servicer
+
+
+async def test_every_method_of_every_arco_service_maps_errors_to_statuses() -> None:
+    server = grpc.aio.server()
+    for service, add in SERVICES:
+        add(map_errors(refusing_servicer(service), service), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            for service, _ in SERVICES:
+                for method in service.methods:
+                    path = f"/{service.full_name}/{method.name}"
+                    request = GetMessageClass(method.input_type)()
+                    if method.server_streaming:
+                        stream = channel.unary_stream(path, request_serializer=type(request).SerializeToString)
+                        failure = await call_failure(anext(aiter(stream(request))))
+                    else:
+                        call = channel.unary_unary(path, request_serializer=type(request).SerializeToString)
+                        failure = await call_failure(call(request))
+                    assert (failure.code, failure.reason, failure.message) == (
+                        grpc.StatusCode.NOT_FOUND, "NOTHING", f"{method.name} found nothing"
+                    ), path
+    finally:
+        await server.stop(None)

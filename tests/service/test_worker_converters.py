@@ -13,6 +13,8 @@ from arco_grpc.domain.chunk_events import (
     ChunkLeased,
     ChunkLeaseExpired,
     ChunkReleased,
+    ChunksCompleted,
+    ChunksLeased,
     ChunkState,
     ChunkSucceeded,
     RetriedTarget,
@@ -50,6 +52,15 @@ EVENTS = [
     ChunkReleased("grid", 1, 0, 1, "run-2", MULTI),
     ChunkCancelled("orders", 1, 4, SOME),
     RetryRoundOpened(3, (RetriedTarget("orders", SOME, 2, 4), RetriedTarget("grid", MULTI, 1, 0)), True, "again"),
+    ChunksLeased((
+        ChunkLeased("orders", 1, 5, 1, "run-1", "rk-1", "w1", T0, timedelta(seconds=30), SOME, 5),
+        ChunkLeased("grid", 2, 0, 3, "run-2", "rk-2", "w1", T0, timedelta(seconds=30), MULTI, 9),
+    )),
+    ChunksCompleted((
+        ChunkSucceeded("orders", 1, 0, 1, "run-1", SOME, (("rows", "5"),)),
+        ChunkFailed("grid", 1, 0, 2, "run-2", MULTI, None, "all of it", False, None),
+        ChunkFailed("orders", 1, 3, 1, "run-3", SOME, PartitionSubset.of_range(1, 2), "boom", True, T0, (("k", "v"),)),
+    )),
 ]
 
 

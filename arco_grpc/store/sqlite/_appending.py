@@ -29,10 +29,15 @@ from dataclasses import dataclass
 from arco_grpc.errors import ArcoError
 from arco_grpc.store.errors import RequestIdReused, WrongExpectedVersion
 from arco_grpc.store.model import AppendResult, AppendUnit, StoredEvent, from_microseconds, to_microseconds
+from arco_grpc.store.sqlite._statements import Statement, execute_rows
 from arco_grpc.store.sqlite._transaction import NeedsDatabase, SqliteTransaction, Write, execute_writes
 from arco_grpc.store.sqlite._writer import WriterConnection
 
 EVENT_COLUMNS = "sequence, stream_id, stream_version, event_type, payload, request_id, recorded_at_us"
+_INSERT_EVENTS = Statement.values(f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)")
+_INSERT_REQUESTS = Statement.values(
+    "INSERT INTO requests (request_id, method, body_fingerprint, response, recorded_at_us) VALUES (?, ?, ?, ?, ?)"
+)
 # Bound variables per IN (...) query, far below SQLite's limit.
 _IN_BATCH = 500
 
@@ -70,23 +75,35 @@ async def _seen_requests(connection: WriterConnection, units: list[AppendUnit]) 
     return {str(row[0]): (str(row[1]), str(row[2]), bytes(row[3])) for row in rows}
 
 
+# One stream's version: MAX over the (stream_id, stream_version) index is one
+# index lookup. (A GROUP BY over several streams would read every event of
+# each stream instead: a cost growing with the stream's length.)
+_STREAM_VERSION = "SELECT MAX(stream_version) FROM events WHERE stream_id = ?"
+
+
+def stream_versions(connection: sqlite3.Connection, streams: Sequence[str]) -> dict[str, int]:
+    """The version of each of ``streams`` that has events (on the writer thread)."""
+    versions = {}
+    for stream in streams:
+        version = connection.execute(_STREAM_VERSION, (stream,)).fetchone()[0]
+        if version is not None:
+            versions[stream] = int(version)
+    return versions
+
+
 async def _stream_versions(connection: WriterConnection, units: list[AppendUnit]) -> dict[str, int]:
     streams = sorted({append.stream_id for unit in units for append in unit.appends})
     if not streams:
         return {}
-    rows = await _select_in(
-        connection,
-        "SELECT stream_id, MAX(stream_version) FROM events WHERE stream_id IN ({marks}) GROUP BY stream_id",
-        streams,
-    )
-    return {str(row[0]): int(row[1]) for row in rows}
+    return await connection.run(lambda raw: stream_versions(raw, streams))
 
 
 # AUTOINCREMENT never reuses a number: sqlite_sequence remembers the largest ever used.
-_LAST_SEQUENCE = (
-    "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0), "
+_LAST_SEQUENCE_VALUE = (
+    "MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0), "
     "COALESCE((SELECT MAX(sequence) FROM events), 0))"
 )
+_LAST_SEQUENCE = "SELECT " + _LAST_SEQUENCE_VALUE
 
 
 def last_sequence(connection: sqlite3.Connection) -> int:
@@ -157,18 +174,14 @@ async def write_units(connection: WriterConnection, units: list[AppendUnit]) -> 
         projections.append((unit, stored))
         results.append(AppendResult(events=tuple(stored), response=request.response if request else None, replayed=False))
     if event_rows:
-        await connection.executemany(f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", event_rows)
+        await connection.run(lambda raw: execute_rows(raw, _INSERT_EVENTS, event_rows))
     transaction = SqliteTransaction(connection)
     for unit, stored in projections:
         if unit.project is not None and stored:
             await unit.project(transaction, stored)
     await transaction.flush()
     if request_rows:
-        await connection.executemany(
-            "INSERT INTO requests (request_id, method, body_fingerprint, response, recorded_at_us) "
-            "VALUES (?, ?, ?, ?, ?)",
-            request_rows,
-        )
+        await connection.run(lambda raw: execute_rows(raw, _INSERT_REQUESTS, request_rows))
     return results
 
 
@@ -239,19 +252,24 @@ async def plan_fast(units: list[AppendUnit], last: int) -> FastBatch | None:
 
 
 def _unexpected(connection: sqlite3.Connection, batch: FastBatch) -> bool:
-    """True when the database is not where the plan assumed it."""
-    if last_sequence(connection) != batch.expected_sequence:
+    """True when the database is not where the plan assumed it (another process wrote to it).
+
+    One query (one step of the writer thread): the last sequence, each stream's version, and whether any
+    of the batch's request ids was seen.
+    """
+    streams = list(batch.stream_versions)
+    ids = batch.request_ids[:_IN_BATCH]
+    checks = [_LAST_SEQUENCE_VALUE, *[f"({_STREAM_VERSION})" for _ in streams]]
+    if ids:
+        checks.append(f"EXISTS (SELECT 1 FROM requests WHERE request_id IN ({', '.join('?' for _ in ids)}))")
+    found = connection.execute("SELECT " + ", ".join(checks), [*streams, *ids]).fetchone()
+    if found[0] != batch.expected_sequence:
         return True
-    streams = sorted(batch.stream_versions)
-    for start in range(0, len(streams), _IN_BATCH):
-        chunk = streams[start : start + _IN_BATCH]
-        marks = ", ".join("?" for _ in chunk)
-        found = dict(connection.execute(
-            f"SELECT stream_id, MAX(stream_version) FROM events WHERE stream_id IN ({marks}) GROUP BY stream_id", chunk
-        ).fetchall())
-        if any(found.get(stream, 0) != batch.stream_versions[stream] for stream in chunk):
-            return True
-    for start in range(0, len(batch.request_ids), _IN_BATCH):
+    if any((version or 0) != batch.stream_versions[stream] for stream, version in zip(streams, found[1:])):
+        return True
+    if ids and found[-1]:
+        return True
+    for start in range(_IN_BATCH, len(batch.request_ids), _IN_BATCH):  # more ids than one query binds
         chunk = batch.request_ids[start : start + _IN_BATCH]
         marks = ", ".join("?" for _ in chunk)
         if connection.execute(f"SELECT 1 FROM requests WHERE request_id IN ({marks}) LIMIT 1", chunk).fetchall():
@@ -270,15 +288,9 @@ def commit_fast(connection: sqlite3.Connection, batch: FastBatch) -> bool:
         if _unexpected(connection, batch):
             connection.execute("ROLLBACK")
             return False
-        if batch.event_rows:
-            connection.executemany(f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", batch.event_rows)
+        execute_rows(connection, _INSERT_EVENTS, batch.event_rows)
         execute_writes(connection, batch.writes)
-        if batch.request_rows:
-            connection.executemany(
-                "INSERT INTO requests (request_id, method, body_fingerprint, response, recorded_at_us) "
-                "VALUES (?, ?, ?, ?, ?)",
-                batch.request_rows,
-            )
+        execute_rows(connection, _INSERT_REQUESTS, batch.request_rows)
         connection.execute("COMMIT")
         return True
     except (ArcoError, sqlite3.IntegrityError):

@@ -37,7 +37,7 @@ CHUNK_COLUMNS = (
 RUN_COLUMNS = (
     "run_key, backfill_id, asset_key, round, chunk_index, attempt, created_at_us, run_id, target_position, "
     "worker_id, state, lease_sequence, ended_at_us, partitions, partition_count, failed, failed_count, error, "
-    "metadata, will_retry"
+    "metadata, will_retry, lease_position"
 )
 ROUND_COLUMNS = "backfill_id, round, target_position, asset_key, partitions, partition_count, chunk_count"
 
@@ -162,6 +162,7 @@ def run_from_row(row: Sequence[Any]) -> RunRecord:
         error=str(row[17]),
         metadata=tuple(sorted(json.loads(row[18]).items())),
         will_retry=bool(row[19]),
+        lease_position=int(row[20]),
     )
 
 
@@ -333,9 +334,13 @@ async def fetch_run_by_id(connection: Queryable, run_id: str) -> RunRecord | Non
 
 
 async def fetch_runs(connection: Queryable, query: RunQuery) -> list[RunRecord]:
-    """Runs of a backfill after ``query.after_sequence``, in lease order, filtered as the query says."""
-    conditions = ["backfill_id = ?", "lease_sequence > ?"]
-    parameters: list[Any] = [query.backfill_id, query.after_sequence]
+    """Runs of a backfill after the query's lease position, in lease order, filtered as the query says."""
+    if query.after_position is None:
+        conditions = ["backfill_id = ?", "lease_sequence > ?"]
+        parameters: list[Any] = [query.backfill_id, query.after_sequence]
+    else:
+        conditions = ["backfill_id = ?", "(lease_sequence, lease_position) > (?, ?)"]
+        parameters = [query.backfill_id, query.after_sequence, query.after_position]
     for column, value in (
         ("target_position", query.target_position),
         ("round", query.round),
@@ -346,7 +351,7 @@ async def fetch_runs(connection: Queryable, query: RunQuery) -> list[RunRecord]:
             parameters.append(value)
     rows = await _rows(
         connection,
-        f"SELECT {RUN_COLUMNS} FROM runs WHERE {' AND '.join(conditions)} ORDER BY lease_sequence LIMIT ?",
+        f"SELECT {RUN_COLUMNS} FROM runs WHERE {' AND '.join(conditions)} ORDER BY lease_sequence, lease_position LIMIT ?",
         (*parameters, query.limit),
     )
     return [run_from_row(row) for row in rows]

@@ -220,6 +220,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX runs_by_backfill ON runs (backfill_id, lease_sequence)",
         "CREATE INDEX runs_by_chunk ON runs (backfill_id, target_position, round, chunk_index, lease_sequence)",
     ),
+    # 4: one event leases many chunks (ChunksLeased): a run's place in lease
+    # order is its event's sequence and its position among the event's leases.
+    (
+        "ALTER TABLE runs ADD COLUMN lease_position INTEGER NOT NULL DEFAULT 0",
+        "DROP INDEX runs_by_backfill",
+        "CREATE INDEX runs_by_backfill ON runs (backfill_id, lease_sequence, lease_position)",
+    ),
 )
 
 # The derived tables, in the order a rebuild empties and refills them.

@@ -19,6 +19,7 @@ from arco_grpc.store.errors import DuplicateRunKey
 from arco_grpc.store.model import (
     AssetRecord,
     BackfillRecord,
+    BackfillRowSource,
     ChunkRecord,
     RoundRecord,
     RunEnd,
@@ -27,12 +28,10 @@ from arco_grpc.store.model import (
     to_microseconds,
 )
 from arco_grpc.store.sqlite._backfill_reads import fetch_backfill, fetch_chunk, metadata_to_text
+from arco_grpc.store.sqlite._statements import Statement, execute_rows, pieces
 from arco_grpc.store.sqlite._writer import WriterConnection
 
-# SQLite's default limit on bound variables is 32766 (3.32+); stay far below it.
-_MAX_VARIABLES = 500
-
-_UPSERT_BACKFILL = (
+_UPSERT_BACKFILL = Statement.values(
     "INSERT INTO backfills (backfill_id, state, state_version, max_concurrency, dispatch_order, title, "
     "creator, fingerprint, as_of_us, created_at_us, updated_at_us, ended_at_us, created_sequence, "
     "partitions_total, chunks_total, partitions_succeeded, partitions_failed, partitions_cancelled, "
@@ -47,11 +46,11 @@ _UPSERT_BACKFILL = (
     "round = excluded.round, round_chunks = excluded.round_chunks, round_finished = excluded.round_finished, "
     "partitions_running = excluded.partitions_running, round_partitions = excluded.round_partitions"
 )
-_UPSERT_TARGET = (
+_UPSERT_TARGET = Statement.values(
     "INSERT INTO backfill_targets (backfill_id, position, asset_key, succeeded, failed) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (backfill_id, position) DO UPDATE SET succeeded = excluded.succeeded, failed = excluded.failed"
 )
-_UPSERT_CHUNK = (
+_UPSERT_CHUNK = Statement.values(
     "INSERT INTO chunks (backfill_id, target_position, round, chunk_index, asset_key, state, attempt, run_key, "
     "partition_count, subset, updated_at_us, remaining, remaining_count, run_id, worker_id, leased_at_us, "
     "lease_expires_at_us, lease_ttl_ms, next_attempt_at_us, failed_attempts, failed_count, error) "
@@ -64,14 +63,45 @@ _UPSERT_CHUNK = (
     "lease_ttl_ms = excluded.lease_ttl_ms, next_attempt_at_us = excluded.next_attempt_at_us, "
     "failed_attempts = excluded.failed_attempts, failed_count = excluded.failed_count, error = excluded.error"
 )
-_INSERT_RUN = (
+_INSERT_RUN = Statement.values(
     "INSERT INTO runs (run_key, backfill_id, asset_key, round, chunk_index, attempt, created_at_us, run_id, "
     "target_position, worker_id, state, lease_sequence, ended_at_us, partitions, partition_count, failed, "
-    "failed_count, error, metadata, will_retry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "failed_count, error, metadata, will_retry, lease_position) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_END_RUN = (
-    "UPDATE runs SET state = ?, ended_at_us = ?, failed = ?, failed_count = ?, error = ?, metadata = ?, "
-    "will_retry = ? WHERE run_id = ?"
+_END_RUN = Statement(
+    "UPDATE runs SET state = ended.column1, ended_at_us = ended.column2, failed = ended.column3, "
+    "failed_count = ended.column4, error = ended.column5, metadata = ended.column6, will_retry = ended.column7 "
+    "FROM (VALUES ",
+    "(?, ?, ?, ?, ?, ?, ?, ?)",
+    ") AS ended WHERE runs.run_id = ended.column8",
+)
+_UPSERT_ASSET = Statement.values(
+    "INSERT INTO assets (key, version, definition, updated_at_us) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET version = excluded.version, "
+    "definition = excluded.definition, updated_at_us = excluded.updated_at_us"
+)
+_UPSERT_ASSET_VERSION = Statement.values(
+    "INSERT INTO asset_versions (key, version, definition, applied_at_us) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (key, version) DO UPDATE SET definition = excluded.definition, "
+    "applied_at_us = excluded.applied_at_us"
+)
+_ADD_DYNAMIC = Statement.values(
+    "INSERT INTO dynamic_partitions (name, partition_key, ordinal, position) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (name, partition_key) DO NOTHING"
+)
+_DELETE_DYNAMIC = Statement("DELETE FROM dynamic_partitions WHERE (name, partition_key) IN (VALUES ", "(?, ?)", ")")
+_INSERT_TAGS = Statement.values(
+    "INSERT INTO backfill_tags (backfill_id, tag_key, tag_value) VALUES (?, ?, ?) "
+    "ON CONFLICT (backfill_id, tag_key) DO NOTHING"
+)
+_INSERT_TRANSITIONS = Statement.values(
+    "INSERT INTO backfill_transitions (backfill_id, state_version, from_state, to_state, reason, "
+    "recorded_at_us, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_ROUNDS = Statement.values(
+    "INSERT INTO backfill_rounds (backfill_id, round, target_position, asset_key, partitions, "
+    "partition_count, chunk_count) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -110,18 +140,20 @@ def _run_row(record: RunRecord) -> tuple[Any, ...]:
         to_microseconds(record.created_at), record.run_id or None, record.target_position, record.worker_id,
         record.state, record.lease_sequence, _micros(record.ended_at), record.partitions, record.partition_count,
         record.failed, record.failed_count, record.error, metadata_to_text(record.metadata), int(record.will_retry),
+        record.lease_position,
     )
 
 
 def _end_row(end: RunEnd) -> tuple[Any, ...]:
+    # In _END_RUN's order: the run id (the row's key) last.
     return (
         end.state, to_microseconds(end.ended_at), end.failed, end.failed_count, end.error,
         metadata_to_text(end.metadata), int(end.will_retry), end.run_id,
     )
 
 
-# (SQL, rows, whether the rows are new runs): one executemany each, in order.
-Write = tuple[str, list[tuple[Any, ...]], bool]
+# (statement, rows, whether the rows are new runs): run in order, each in a few steps.
+Write = tuple[Statement, list[tuple[Any, ...]], bool]
 
 
 class NeedsDatabase(Exception):
@@ -132,19 +164,33 @@ def execute_writes(connection: sqlite3.Connection, writes: list[Write]) -> None:
     """Runs buffered writes, on the writer thread.
 
     Raises:
-        DuplicateRunKey: a new run's key names a run that exists.
+        DuplicateRunKey: a new run's key names a run that exists (or another new run's).
     """
-    for sql, rows, new_runs in writes:
-        if not new_runs:
-            connection.executemany(sql, rows).close()
+    for statement, rows, new_runs in writes:
+        if not rows:
             continue
-        before = connection.total_changes
-        try:
-            connection.executemany(sql, rows).close()
-        except sqlite3.IntegrityError as error:
-            # executemany stops at the first refused row: the rows before it went in.
-            refused = min(connection.total_changes - before, len(rows) - 1)
-            raise DuplicateRunKey(str(rows[refused][0])) from error
+        if not new_runs:
+            execute_rows(connection, statement, rows)
+            continue
+        for start, size in pieces(len(rows)):
+            piece = rows[start : start + size]
+            try:
+                execute_rows(connection, statement, piece)
+            except sqlite3.IntegrityError as error:
+                raise DuplicateRunKey(_duplicate_run_key(connection, piece)) from error
+
+
+def _duplicate_run_key(connection: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> str:
+    """The first run key of ``rows`` (a refused piece: nothing of it was written) that exists or repeats."""
+    keys = [str(row[0]) for row in rows]
+    marks = ", ".join("?" for _ in keys)
+    existing = {row[0] for row in connection.execute(f"SELECT run_key FROM runs WHERE run_key IN ({marks})", keys)}
+    seen: set[str] = set()
+    for key in keys:
+        if key in existing or key in seen:
+            return key
+        seen.add(key)
+    return keys[0]
 
 
 class SqliteTransaction:
@@ -159,7 +205,8 @@ class SqliteTransaction:
         self._connection = connection
         # Catalog writes, in the order they were made.
         self._statements: list[Write] = []
-        self._backfills: dict[str, BackfillRecord] = {}
+        # The last row source given per backfill; rows are built when written.
+        self._backfills: dict[str, BackfillRowSource] = {}
         # The targets and tags of each buffered backfill, as first put (they never change).
         self._identities: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {}
         self._chunks: dict[tuple[str, int, int, int], ChunkRecord] = {}
@@ -173,35 +220,18 @@ class SqliteTransaction:
     async def put_asset(self, record: AssetRecord) -> None:
         """Inserts or replaces the asset row with ``record.key``, and keeps the version in the history."""
         values = (record.key, record.version, record.definition, to_microseconds(record.updated_at))
-        self._statements.append((
-            "INSERT INTO assets (key, version, definition, updated_at_us) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET version = excluded.version, "
-            "definition = excluded.definition, updated_at_us = excluded.updated_at_us",
-            [values],
-            False,
-        ))
-        self._statements.append((
-            "INSERT INTO asset_versions (key, version, definition, applied_at_us) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (key, version) DO UPDATE SET definition = excluded.definition, "
-            "applied_at_us = excluded.applied_at_us",
-            [values],
-            False,
-        ))
+        self._statements.append((_UPSERT_ASSET, [values], False))
+        self._statements.append((_UPSERT_ASSET_VERSION, [values], False))
 
     async def add_dynamic_partitions(self, name: str, keys: Sequence[str], ordinal: int) -> None:
         """Appends the absent ``keys`` after every existing key; present keys keep their place."""
         self._statements.append((
-            "INSERT INTO dynamic_partitions (name, partition_key, ordinal, position) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (name, partition_key) DO NOTHING",
-            [(name, key, ordinal, position) for position, key in enumerate(keys)],
-            False,
+            _ADD_DYNAMIC, [(name, key, ordinal, position) for position, key in enumerate(keys)], False
         ))
 
     async def delete_dynamic_partitions(self, name: str, keys: Sequence[str]) -> None:
         """Removes ``keys`` from definition ``name``; absent keys are ignored."""
-        self._statements.append((
-            "DELETE FROM dynamic_partitions WHERE name = ? AND partition_key = ?", [(name, key) for key in keys], False
-        ))
+        self._statements.append((_DELETE_DYNAMIC, [(name, key) for key in keys], False))
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -214,7 +244,7 @@ class SqliteTransaction:
     async def get_backfill(self, backfill_id: str) -> BackfillRecord | None:
         """The backfill row, as written so far in this transaction."""
         if backfill_id in self._backfills:
-            return self._backfills[backfill_id]
+            return self._backfills[backfill_id].record
         return await fetch_backfill(await self._connected(), backfill_id)  # type: ignore[arg-type]
 
     async def get_chunk(self, backfill_id: str, target_position: int, round_number: int, index: int) -> ChunkRecord | None:
@@ -227,10 +257,15 @@ class SqliteTransaction:
 
     # -- backfills ------------------------------------------------------------------------
 
-    async def put_backfill(self, record: BackfillRecord) -> None:
-        """Inserts or replaces the backfill row and its targets' outcomes; targets and tags are fixed at insert."""
-        self._backfills[record.backfill_id] = record
-        self._identities.setdefault(record.backfill_id, (record.asset_keys, record.tags))
+    async def put_backfill(self, row: BackfillRecord | BackfillRowSource) -> None:
+        """Inserts or replaces the backfill row and its targets' outcomes; targets and tags are fixed at insert.
+
+        The row of a source is built when the transaction writes, from the last source given.
+        """
+        backfill_id = row.backfill_id
+        self._backfills[backfill_id] = row
+        if backfill_id not in self._identities:
+            self._identities[backfill_id] = (row.asset_keys, row.tags)
 
     async def add_backfill_transition(self, record: TransitionRecord) -> None:
         """Records one state change of a backfill."""
@@ -244,41 +279,55 @@ class SqliteTransaction:
         """Inserts or replaces the row of one chunk."""
         self._chunks[(record.backfill_id, record.target_position, record.round, record.chunk_index)] = record
 
+    async def put_chunks(self, records: Sequence[ChunkRecord]) -> None:
+        """Inserts or replaces the rows of chunks, in order (a chunk given twice ends with its last row)."""
+        chunks = self._chunks
+        for record in records:
+            chunks[(record.backfill_id, record.target_position, record.round, record.chunk_index)] = record
+
     async def record_run(self, record: RunRecord) -> None:
         """Records a new run; a run key seen before raises DuplicateRunKey (when the transaction flushes)."""
         self._runs.append(record)
 
+    async def record_runs(self, records: Sequence[RunRecord]) -> None:
+        """Records new runs, as :meth:`record_run` does each."""
+        self._runs.extend(records)
+
     async def end_run(self, end: RunEnd) -> None:
         """Records how a run ended."""
         self._ends[end.run_id] = end
+
+    async def end_runs(self, ends: Sequence[RunEnd]) -> None:
+        """Records how runs ended, as :meth:`end_run` does each."""
+        for end in ends:
+            self._ends[end.run_id] = end
 
     # -- flushing -------------------------------------------------------------------------
 
     def take_writes(self) -> list[Write]:
         """Everything buffered, as statements in the order they must run; the buffer is emptied."""
         writes = self._statements
-        backfills, identities, chunks = self._backfills, self._identities, self._chunks
-        if backfills:
-            writes.append((_UPSERT_BACKFILL, [_backfill_row(r) for r in backfills.values()], False))
+        identities, chunks = self._identities, self._chunks
+        if self._backfills:
+            backfills = [source.record for source in self._backfills.values()]
+            writes.append((_UPSERT_BACKFILL, [_backfill_row(r) for r in backfills], False))
             writes.append((
                 _UPSERT_TARGET,
                 [
                     (record.backfill_id, position, key, *_outcome(record, position))
-                    for record in backfills.values()
+                    for record in backfills
                     for position, key in enumerate(identities[record.backfill_id][0])
                 ],
                 False,
             ))
             writes.append((
-                "INSERT INTO backfill_tags (backfill_id, tag_key, tag_value) VALUES (?, ?, ?) "
-                "ON CONFLICT (backfill_id, tag_key) DO NOTHING",
+                _INSERT_TAGS,
                 [(backfill_id, key, value) for backfill_id, (_, tags) in identities.items() for key, value in tags],
                 False,
             ))
         if self._transitions:
             writes.append((
-                "INSERT INTO backfill_transitions (backfill_id, state_version, from_state, to_state, reason, "
-                "recorded_at_us, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                _INSERT_TRANSITIONS,
                 [
                     (t.backfill_id, t.state_version, t.from_state, t.to_state, t.reason,
                      to_microseconds(t.recorded_at), t.request_id)
@@ -288,8 +337,7 @@ class SqliteTransaction:
             ))
         if self._rounds:
             writes.append((
-                "INSERT INTO backfill_rounds (backfill_id, round, target_position, asset_key, partitions, "
-                "partition_count, chunk_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                _INSERT_ROUNDS,
                 [
                     (r.backfill_id, r.round, r.target_position, r.asset_key, r.partitions, r.partition_count,
                      r.chunk_count)

@@ -279,7 +279,7 @@ class BackfillEvent(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., backfill_id: _Optional[str] = ..., state_version: _Optional[int] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., request_id: _Optional[str] = ..., payload: _Optional[_Union[BackfillEventPayload, _Mapping]] = ...) -> None: ...
 
 class BackfillEventPayload(_message.Message):
-    __slots__ = ("created", "started", "paused", "resumed", "cancel_requested", "cancelled", "completed", "concurrency_changed", "chunk_leased", "chunk_succeeded", "chunk_failed", "chunk_lease_expired", "chunk_released", "chunk_cancelled", "retry_round_opened")
+    __slots__ = ("created", "started", "paused", "resumed", "cancel_requested", "cancelled", "completed", "concurrency_changed", "chunk_leased", "chunk_succeeded", "chunk_failed", "chunk_lease_expired", "chunk_released", "chunk_cancelled", "retry_round_opened", "chunks_leased", "chunks_completed")
     CREATED_FIELD_NUMBER: _ClassVar[int]
     STARTED_FIELD_NUMBER: _ClassVar[int]
     PAUSED_FIELD_NUMBER: _ClassVar[int]
@@ -295,6 +295,8 @@ class BackfillEventPayload(_message.Message):
     CHUNK_RELEASED_FIELD_NUMBER: _ClassVar[int]
     CHUNK_CANCELLED_FIELD_NUMBER: _ClassVar[int]
     RETRY_ROUND_OPENED_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_LEASED_FIELD_NUMBER: _ClassVar[int]
+    CHUNKS_COMPLETED_FIELD_NUMBER: _ClassVar[int]
     created: _events_pb2.BackfillCreated
     started: _events_pb2.BackfillStarted
     paused: _events_pb2.BackfillPaused
@@ -310,7 +312,9 @@ class BackfillEventPayload(_message.Message):
     chunk_released: _events_pb2.ChunkReleased
     chunk_cancelled: _events_pb2.ChunkCancelled
     retry_round_opened: _events_pb2.RetryRoundOpened
-    def __init__(self, created: _Optional[_Union[_events_pb2.BackfillCreated, _Mapping]] = ..., started: _Optional[_Union[_events_pb2.BackfillStarted, _Mapping]] = ..., paused: _Optional[_Union[_events_pb2.BackfillPaused, _Mapping]] = ..., resumed: _Optional[_Union[_events_pb2.BackfillResumed, _Mapping]] = ..., cancel_requested: _Optional[_Union[_events_pb2.BackfillCancelRequested, _Mapping]] = ..., cancelled: _Optional[_Union[_events_pb2.BackfillCancelled, _Mapping]] = ..., completed: _Optional[_Union[_events_pb2.BackfillCompleted, _Mapping]] = ..., concurrency_changed: _Optional[_Union[_events_pb2.BackfillConcurrencyChanged, _Mapping]] = ..., chunk_leased: _Optional[_Union[_events_pb2.ChunkLeased, _Mapping]] = ..., chunk_succeeded: _Optional[_Union[_events_pb2.ChunkSucceeded, _Mapping]] = ..., chunk_failed: _Optional[_Union[_events_pb2.ChunkFailed, _Mapping]] = ..., chunk_lease_expired: _Optional[_Union[_events_pb2.ChunkLeaseExpired, _Mapping]] = ..., chunk_released: _Optional[_Union[_events_pb2.ChunkReleased, _Mapping]] = ..., chunk_cancelled: _Optional[_Union[_events_pb2.ChunkCancelled, _Mapping]] = ..., retry_round_opened: _Optional[_Union[_events_pb2.RetryRoundOpened, _Mapping]] = ...) -> None: ...
+    chunks_leased: _events_pb2.ChunksLeased
+    chunks_completed: _events_pb2.ChunksCompleted
+    def __init__(self, created: _Optional[_Union[_events_pb2.BackfillCreated, _Mapping]] = ..., started: _Optional[_Union[_events_pb2.BackfillStarted, _Mapping]] = ..., paused: _Optional[_Union[_events_pb2.BackfillPaused, _Mapping]] = ..., resumed: _Optional[_Union[_events_pb2.BackfillResumed, _Mapping]] = ..., cancel_requested: _Optional[_Union[_events_pb2.BackfillCancelRequested, _Mapping]] = ..., cancelled: _Optional[_Union[_events_pb2.BackfillCancelled, _Mapping]] = ..., completed: _Optional[_Union[_events_pb2.BackfillCompleted, _Mapping]] = ..., concurrency_changed: _Optional[_Union[_events_pb2.BackfillConcurrencyChanged, _Mapping]] = ..., chunk_leased: _Optional[_Union[_events_pb2.ChunkLeased, _Mapping]] = ..., chunk_succeeded: _Optional[_Union[_events_pb2.ChunkSucceeded, _Mapping]] = ..., chunk_failed: _Optional[_Union[_events_pb2.ChunkFailed, _Mapping]] = ..., chunk_lease_expired: _Optional[_Union[_events_pb2.ChunkLeaseExpired, _Mapping]] = ..., chunk_released: _Optional[_Union[_events_pb2.ChunkReleased, _Mapping]] = ..., chunk_cancelled: _Optional[_Union[_events_pb2.ChunkCancelled, _Mapping]] = ..., retry_round_opened: _Optional[_Union[_events_pb2.RetryRoundOpened, _Mapping]] = ..., chunks_leased: _Optional[_Union[_events_pb2.ChunksLeased, _Mapping]] = ..., chunks_completed: _Optional[_Union[_events_pb2.ChunksCompleted, _Mapping]] = ...) -> None: ...
 
 class RetryFailedPartitionsRequest(_message.Message):
     __slots__ = ("request_id", "backfill_id", "expected_state_version", "reason", "include_unattempted")

@@ -206,6 +206,52 @@ class ChunkFailed(_message.Message):
     partition_count: int
     def __init__(self, asset_key: _Optional[str] = ..., round: _Optional[int] = ..., index: _Optional[int] = ..., attempt: _Optional[int] = ..., run_id: _Optional[str] = ..., failed_partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., failed_partition_count: _Optional[int] = ..., error_message: _Optional[str] = ..., will_retry: _Optional[bool] = ..., next_attempt_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ...) -> None: ...
 
+class ChunksLeased(_message.Message):
+    __slots__ = ("worker_id", "lease_expire_time", "lease_ttl", "leases")
+    class Lease(_message.Message):
+        __slots__ = ("asset_key", "round", "index", "attempt", "run_id", "run_key", "partitions", "partition_count", "chunk_partition_count")
+        ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
+        ROUND_FIELD_NUMBER: _ClassVar[int]
+        INDEX_FIELD_NUMBER: _ClassVar[int]
+        ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+        RUN_ID_FIELD_NUMBER: _ClassVar[int]
+        RUN_KEY_FIELD_NUMBER: _ClassVar[int]
+        PARTITIONS_FIELD_NUMBER: _ClassVar[int]
+        PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
+        CHUNK_PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
+        asset_key: str
+        round: int
+        index: int
+        attempt: int
+        run_id: str
+        run_key: str
+        partitions: _partitions_pb2.PartitionSubset
+        partition_count: int
+        chunk_partition_count: int
+        def __init__(self, asset_key: _Optional[str] = ..., round: _Optional[int] = ..., index: _Optional[int] = ..., attempt: _Optional[int] = ..., run_id: _Optional[str] = ..., run_key: _Optional[str] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ..., chunk_partition_count: _Optional[int] = ...) -> None: ...
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    LEASE_TTL_FIELD_NUMBER: _ClassVar[int]
+    LEASES_FIELD_NUMBER: _ClassVar[int]
+    worker_id: str
+    lease_expire_time: _timestamp_pb2.Timestamp
+    lease_ttl: _duration_pb2.Duration
+    leases: _containers.RepeatedCompositeFieldContainer[ChunksLeased.Lease]
+    def __init__(self, worker_id: _Optional[str] = ..., lease_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lease_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., leases: _Optional[_Iterable[_Union[ChunksLeased.Lease, _Mapping]]] = ...) -> None: ...
+
+class ChunksCompleted(_message.Message):
+    __slots__ = ("outcomes",)
+    class Outcome(_message.Message):
+        __slots__ = ("succeeded", "failed")
+        SUCCEEDED_FIELD_NUMBER: _ClassVar[int]
+        FAILED_FIELD_NUMBER: _ClassVar[int]
+        succeeded: ChunkSucceeded
+        failed: ChunkFailed
+        def __init__(self, succeeded: _Optional[_Union[ChunkSucceeded, _Mapping]] = ..., failed: _Optional[_Union[ChunkFailed, _Mapping]] = ...) -> None: ...
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    outcomes: _containers.RepeatedCompositeFieldContainer[ChunksCompleted.Outcome]
+    def __init__(self, outcomes: _Optional[_Iterable[_Union[ChunksCompleted.Outcome, _Mapping]]] = ...) -> None: ...
+
 class ChunkLeaseExpired(_message.Message):
     __slots__ = ("asset_key", "round", "index", "attempt", "run_id", "will_retry", "attempts_exhausted", "partitions", "partition_count")
     ASSET_KEY_FIELD_NUMBER: _ClassVar[int]

@@ -1,0 +1,70 @@
+"""Statements over many rows, run in as few SQLite steps as possible.
+
+The writer thread lets go of the GIL around every SQLite step and takes it
+back before the next. While the event loop is busy, taking it back waits for
+the loop to hand it over (up to ``sys.getswitchinterval()``, 5 ms) and costs
+two thread switches. ``executemany`` steps once per row; a multi-row
+statement (``INSERT ... VALUES (...), (...)``, ``UPDATE ... FROM (VALUES
+...)``, ``... IN (VALUES ...)``) steps once for many rows. (Measured with a
+busy loop thread: sixteen inserts and a commit took 2.5 ms of CPU and 135 ms
+as sixteen steps, 0.8 ms and 30 ms as one.) Rows are cut into pieces whose
+sizes are powers of two, so that each statement has a handful of texts,
+prepared once each and kept in the connection's statement cache.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+# Rows per step at most: 256 rows of the widest row (25 columns) bind 6,400
+# variables, well below SQLite's limit of 32,766.
+MAX_ROWS_PER_STEP = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """A statement over rows: ``head``, then ``row`` once per row (comma-separated), then ``tail``."""
+
+    head: str
+    row: str
+    tail: str = ""
+
+    @classmethod
+    def values(cls, sql: str) -> Statement:
+        """The statement of an ``INSERT ... VALUES (?, ...) [...]`` text written for one row."""
+        start = sql.index("VALUES (") + len("VALUES ")
+        end = sql.index(")", start) + 1
+        return cls(sql[:start], sql[start:end], sql[end:])
+
+    def sql(self, rows: int) -> str:
+        """The text that runs ``rows`` rows in one step."""
+        return _text(self, rows)
+
+
+@lru_cache(maxsize=1024)
+def _text(statement: Statement, rows: int) -> str:
+    return statement.head + ", ".join([statement.row] * rows) + statement.tail
+
+
+def pieces(count: int) -> Iterator[tuple[int, int]]:
+    """``(start, size)`` of consecutive pieces covering ``count`` rows, each a power of two in size."""
+    start = 0
+    while start < count:
+        size = min(MAX_ROWS_PER_STEP, 1 << ((count - start).bit_length() - 1))
+        yield start, size
+        start += size
+
+
+def execute_rows(connection: sqlite3.Connection, statement: Statement, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Runs ``statement`` over ``rows``, in order, a few steps in all (on the writer thread).
+
+    Raises:
+        sqlite3.Error: a step failed; the pieces before it were applied (the caller rolls back).
+    """
+    for start, size in pieces(len(rows)):
+        parameters = [value for row in rows[start : start + size] for value in row]
+        connection.execute(statement.sql(size), parameters).close()
