@@ -168,6 +168,20 @@ def _select_dimensions(space: MultiSpace, selector: MultiSelector) -> MultiParti
     return MultiPartitionSubset.rectangle(chosen[0], chosen[1])
 
 
+def all_of(space: PartitionSpace) -> AnySubset:
+    """Every partition of ``space``, as the subset kind that fits it."""
+    if isinstance(space, MultiSpace):
+        return MultiPartitionSubset.rectangle(
+            PartitionSubset.of_range(0, space.first.count), PartitionSubset.of_range(0, space.second.count)
+        )
+    return PartitionSubset.of_range(0, space.count)
+
+
+def none_of(space: PartitionSpace) -> AnySubset:
+    """No partition of ``space``, as the subset kind that fits it."""
+    return MultiPartitionSubset.empty() if isinstance(space, MultiSpace) else PartitionSubset.empty()
+
+
 def subset_count(subset: AnySubset) -> int:
     """How many partitions ``subset`` holds."""
     return subset.count

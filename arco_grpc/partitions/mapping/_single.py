@@ -32,27 +32,13 @@ from arco_grpc.partitions.mapping._time_window import TimeWindowMapper
 from arco_grpc.partitions.mapping._validate import definition_kind
 from arco_grpc.partitions.multi import MultiSpace
 from arco_grpc.partitions.multi_subset import MultiPartitionSubset
-from arco_grpc.partitions.selection import AnySubset
+from arco_grpc.partitions.selection import AnySubset, all_of, none_of
 from arco_grpc.partitions.space import PartitionSpace
 from arco_grpc.partitions.static import StaticSpace
 from arco_grpc.partitions.subset import PartitionSubset
 from arco_grpc.partitions.time_window import TimeWindowSpace
 
 Mapped = tuple[AnySubset, RequiredButNonexistent]
-
-
-def all_of(space: PartitionSpace) -> AnySubset:
-    """Every partition of ``space``."""
-    if isinstance(space, MultiSpace):
-        return MultiPartitionSubset.rectangle(
-            PartitionSubset.of_range(0, space.first.count), PartitionSubset.of_range(0, space.second.count)
-        )
-    return PartitionSubset.of_range(0, space.count)
-
-
-def none_of(space: PartitionSpace) -> AnySubset:
-    """No partition of ``space``."""
-    return MultiPartitionSubset.empty() if isinstance(space, MultiSpace) else PartitionSubset.empty()
 
 
 def holds(space: PartitionSpace, subset: AnySubset, key: str) -> bool:
