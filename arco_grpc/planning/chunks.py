@@ -8,19 +8,15 @@ Retry rounds chunk the subset of partitions they retry the same way.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Union
 
 from arco_grpc.domain.backfill import DispatchOrder
 from arco_grpc.partitions.multi_subset import MultiPartitionSubset
 from arco_grpc.partitions.subset import PartitionSubset
+from arco_grpc.planning.run_keys import BackfillScope, LogicalRunRequest, run_key_for
 
 Selection = Union[PartitionSubset, MultiPartitionSubset]
-
-RUN_KEY_PREFIX = "rk-"
-_RUN_KEY_DOMAIN = "arco/run-key/v1"
-_SEPARATOR = "\x1f"  # ASCII unit separator: cannot occur in asset keys or ids
 
 
 def chunk_count(partition_count: int, chunk_size: int) -> int:
@@ -71,14 +67,15 @@ def chunk_selection(selection: Selection, chunk_size: int, index: int, order: Di
 def run_key(backfill_id: str, asset_key: str, round_number: int, chunk_index: int, attempt: int) -> str:
     """The run key of one attempt at one chunk: a pure function of its five inputs.
 
+    The backfill case of :func:`arco_grpc.planning.run_keys.run_key_for`:
     ``"rk-"`` followed by the first 32 hex digits of
     ``sha256("arco/run-key/v1" US backfill_id US asset_key US round US index US attempt)``
     where US is the ASCII unit separator (0x1F) and numbers are decimal.
     The same inputs give the same key on any machine and after any restart;
     the store refuses a second run with a key it has seen.
     """
-    text = _SEPARATOR.join((_RUN_KEY_DOMAIN, backfill_id, asset_key, str(round_number), str(chunk_index), str(attempt)))
-    return RUN_KEY_PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    scope = BackfillScope(backfill_id, round_number, chunk_index)
+    return run_key_for(LogicalRunRequest(scope, asset_key, attempt))
 
 
 @dataclass(frozen=True, slots=True)
