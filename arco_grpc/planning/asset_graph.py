@@ -147,16 +147,22 @@ class BackfillGraph:
         upstream, downstream = self._assets[edge.upstream], self._assets[edge.downstream]
         return downstream_partitions(edge.mapping, partitions, upstream.space, downstream.space) & downstream.selection
 
-    def failure_closure(self, failed: Mapping[str, AnySubset]) -> dict[str, AnySubset]:
+    def failure_closure(
+        self, failed: Mapping[str, AnySubset], succeeded: Mapping[str, AnySubset] | None = None
+    ) -> dict[str, AnySubset]:
         """Per asset, the selected partitions that read a failed one, directly or through others.
 
         ``failed`` partitions themselves are not in the result (they failed;
-        they are not upstream-failed). Assets with nothing downstream of a
-        failure are left out.
+        they are not upstream-failed), nor are ``succeeded`` ones, and a
+        failure does not reach through them (a partition that succeeded has
+        its data, whatever happened upstream since). Assets with nothing
+        downstream of a failure are left out.
         """
+        done = succeeded or {}
         closure: dict[str, AnySubset] = {}
         for key in self.order:
             asset = self._assets[key]
+            stop = _union(failed.get(key), done.get(key))
             reached = none_of(asset.space)
             for edge in self._parents[key]:
                 if edge.is_self_dependency:
@@ -164,23 +170,24 @@ class BackfillGraph:
                 sources = _union(failed.get(edge.upstream), closure.get(edge.upstream))
                 if sources is not None and sources:
                     reached = reached | self._direct_downstream(edge, sources)
-            own_failed = failed.get(key)
-            frontier = _union(own_failed, reached)
+            if stop is not None:
+                reached = reached - stop
+            frontier = _union(failed.get(key), reached)
             for edge in self._parents[key]:
                 if edge.is_self_dependency and frontier is not None:
-                    reached = reached | self._walk_self_dependency(edge, frontier)
-            if own_failed is not None:
-                reached = reached - own_failed
+                    reached = reached | self._walk_self_dependency(edge, frontier, stop)
             if reached:
                 closure[key] = reached
         return closure
 
-    def _walk_self_dependency(self, edge: GraphEdge, start: AnySubset) -> AnySubset:
-        """Everything a self-dependency reaches from ``start``, one mapping step at a time."""
+    def _walk_self_dependency(self, edge: GraphEdge, start: AnySubset, stop: AnySubset | None) -> AnySubset:
+        """Everything a self-dependency reaches from ``start`` without passing ``stop``, one step at a time."""
         reached = none_of(self._assets[edge.upstream].space)
         frontier = start
         while frontier:
             step = self._direct_downstream(edge, frontier) - reached - start
+            if stop is not None:
+                step = step - stop
             reached = reached | step
             frontier = step
         return reached

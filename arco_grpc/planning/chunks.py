@@ -14,7 +14,7 @@ from typing import Union
 from arco_grpc.domain.backfill import DispatchOrder
 from arco_grpc.partitions.multi_subset import MultiPartitionSubset
 from arco_grpc.partitions.subset import PartitionSubset
-from arco_grpc.planning.run_keys import BackfillScope, LogicalRunRequest, run_key_for
+from arco_grpc.planning.run_keys import backfill_run_key
 
 Selection = Union[PartitionSubset, MultiPartitionSubset]
 
@@ -72,10 +72,11 @@ def run_key(backfill_id: str, asset_key: str, round_number: int, chunk_index: in
     ``sha256("arco/run-key/v1" US backfill_id US asset_key US round US index US attempt)``
     where US is the ASCII unit separator (0x1F) and numbers are decimal.
     The same inputs give the same key on any machine and after any restart;
-    the store refuses a second run with a key it has seen.
+    the store refuses a second run with a key it has seen. (Called straight,
+    without building the request value: this is on the lease hot path, and
+    the backfill's inputs were checked when it was created.)
     """
-    scope = BackfillScope(backfill_id, round_number, chunk_index)
-    return run_key_for(LogicalRunRequest(scope, asset_key, attempt))
+    return backfill_run_key(backfill_id, asset_key, round_number, chunk_index, attempt)
 
 
 @dataclass(frozen=True, slots=True)

@@ -270,3 +270,14 @@ def test_gate_agrees_with_a_partition_by_partition_model(drawn: tuple[BackfillGr
     waiting = {(a, i) for a, i in needed if i not in succeeded[a]}
     assert {(a, i) for a, s in gate.waiting_on.items() for i in s.indices()} == waiting
     assert gate.ready == (bool(runnable) and not waiting)
+
+
+def test_a_failure_does_not_reach_through_partitions_that_succeeded() -> None:
+    """A run that did a week of a self-dependent chain in order reported 01-03 failed and the rest succeeded."""
+    day = daily()
+    selection = key_range(day, "2023-01-01", "2023-01-31")
+    graph = BackfillGraph([GraphAsset("totals", day, selection)], [GraphEdge("totals", "totals", TimeWindowMapping(-1, -1))])
+    succeeded = {"totals": key_range(day, "2023-01-01", "2023-01-07") - keys(day, "2023-01-03")}
+    assert graph.failure_closure({"totals": keys(day, "2023-01-03")}, succeeded) == {}
+    closure = graph.failure_closure({"totals": keys(day, "2023-01-07")}, {"totals": key_range(day, "2023-01-01", "2023-01-06")})
+    assert closure["totals"] == key_range(day, "2023-01-08", "2023-01-31")
