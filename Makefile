@@ -29,6 +29,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/partitions.py
 	$(PY) bench/backfills.py
 	$(PY) bench/dispatch.py
+	$(PY) bench/watch.py
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
