@@ -14,7 +14,7 @@ from pathlib import Path
 import grpc
 
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, catalog_service_pb2 as capi
-from arco_grpc._gen.arco.orchestration.v1 import worker_service_pb2 as wapi
+from arco_grpc._gen.arco.orchestration.v1 import events_pb2, worker_service_pb2 as wapi
 from arco_grpc.cli import main
 from arco_grpc.store.sqlite._schema import PROJECTION_TABLES
 from tests.service.backfill_helpers import Backfills, create, target
@@ -51,6 +51,7 @@ async def workload(backfills: Backfills, rng: random.Random, prefix: str, steps:
                 response = await backfills.stub.CreateBackfill(create(
                     request_id, *(target(a) for a in chosen), tags={"n": str(step % 3)},
                     chunk_size=rng.choice([0, 1, 5]), order=rng.choice([1, 2]),
+                    reprocess_policy=rng.choice([0, 1, 2, 3]),  # skips judged from the partition status
                 ))
                 ids.append(response.backfill.id)
             elif roll < 0.45:
@@ -172,6 +173,10 @@ async def test_rebuilt_projections_equal_the_live_ones(db_path: Path) -> None:  
     live = dump(db_path)
     assert len(live["backfills"]) > 5 and len(live["backfill_transitions"]) > 20
     assert len(live["runs"]) > 40 and len(live["chunks"]) > 20 and live["backfill_rounds"]
+    assert len(live["partition_status"]) >= 3  # statuses of several assets, rebuilt from chunk events alone
+    with sqlite3.connect(db_path) as connection:
+        specs = [events_pb2.BackfillCreated.FromString(row[0]) for row in connection.execute("SELECT spec FROM backfills")]
+    assert any(t.skipped for spec in specs for t in spec.targets)  # some reprocess policy skipped partitions
     kinds = {row[3] for row in written}
     assert {"ChunksLeased", "ChunkSucceeded", "ChunkFailed", "ChunksCompleted", "ChunkLeaseExpired", "ChunkReleased",
             "RetryRoundOpened"} <= kinds

@@ -14,6 +14,7 @@ import grpc
 import pytest
 
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, backfill_service_pb2_grpc
+from arco_grpc._gen.arco.orchestration.v1 import worker_service_pb2 as wapi, worker_service_pb2_grpc
 from arco_grpc.cli import build_parser, main
 from arco_grpc.planning.backfill_ids import backfill_id_for_request
 from arco_grpc.server import FAULT_EXIT_AFTER_COMMIT_ENV, FAULT_EXIT_STATUS
@@ -107,7 +108,7 @@ def test_argument_syntax(monkeypatch: pytest.MonkeyPatch) -> None:
     args = parser.parse_args(["backfill", "create", "--asset", "a", "--asset", "b", "--range", "x...y", "--tag", "k=v=w"])
     assert (args.assets, args.range, args.tag, args.server) == (["a", "b"], ("x", "y"), [("k", "v=w")], "127.0.0.1:50051")
     for bad in (["--range", "x..y"], ["--range", "...y"], ["--tag", "novalue"], ["--all", "--keys", "a"],
-                ["--as-of", "yesterday"]):
+                ["--as-of", "yesterday"], ["--reprocess", "sometimes"]):
         with pytest.raises(SystemExit):
             parser.parse_args(["backfill", "create", "--asset", "a", *bad])
     monkeypatch.setenv("ARCO_SERVER", "example:1")
@@ -170,3 +171,19 @@ async def test_a_crash_between_commit_and_reply_loses_nothing_and_duplicates_not
     assert (retried.backfill.title, retried.backfill.state_version) == ("crash test", 2)
     assert [b.id for b in listed.backfills] == [retried.backfill.id]
     assert backfill_rows(db) == (1, 1)
+
+
+async def test_reprocess_missing_shows_what_it_skips(backfills: Backfills) -> None:
+    code, _, _ = await arco(backfills, "backfill", "create", "--asset", "orders", "--range", "2024-01-01...2024-01-07",
+                            "--chunk-size", "3", "--request-id", "cli-first")
+    assert code == 0
+    workers = worker_service_pb2_grpc.WorkerServiceStub(backfills.served.channel)
+    [chunk] = (await workers.LeaseChunks(wapi.LeaseChunksRequest(worker_id="w", max_chunks=1))).chunks
+    await workers.CompleteChunk(wapi.CompleteChunkRequest(completion=wapi.ChunkCompletion(
+        lease=chunk.lease, worker_id="w", outcome=wapi.ChunkCompletion.OUTCOME_SUCCEEDED)))
+
+    code, out, _ = await arco(backfills, "backfill", "create", "--asset", "orders", "--range", "2024-01-01...2024-01-07",
+                              "--reprocess", "missing", "--validate-only")
+    assert code == 0
+    assert "4 partitions in 1 chunks" in out and "2024-01-04  2024-01-07" in out
+    assert "skipped by the reprocess policy: 3 partitions (3 already_materialized)" in out

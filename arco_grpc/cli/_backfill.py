@@ -30,6 +30,13 @@ RANGE_SEPARATOR = "..."  # Dagster's key-range text: keys may never contain it
 RPC_TIMEOUT_SECONDS = 30.0
 
 
+_REPROCESS = {
+    "all": bf.REPROCESS_POLICY_ALL,
+    "missing": bf.REPROCESS_POLICY_MISSING,
+    "failed-and-missing": bf.REPROCESS_POLICY_FAILED_AND_MISSING,
+}
+
+
 def _state(prefix: str, enum: Any) -> Callable[[str], int]:
     def parse(text: str) -> int:
         name = text.upper()
@@ -113,6 +120,8 @@ def add_backfill_commands(commands: Any) -> None:
     create.add_argument("--description", default="", help="a description")
     create.add_argument("--creator", default=None, help="who asks (default: the login name)")
     create.add_argument("--as-of", type=_instant, metavar="TIME", help="evaluation time (default: now, on the server)")
+    create.add_argument("--reprocess", choices=sorted(_REPROCESS), default="all",
+                        help="which selected partitions run, judged from their status (default: all)")
     create.add_argument("--validate-only", action="store_true", help="check and show the plan; write nothing")
     create.add_argument("--request-id", default="", help="idempotency key (default: a new UUID)")
     _common(create)
@@ -190,6 +199,7 @@ def _create_request(args: argparse.Namespace) -> api.CreateBackfillRequest:
         description=args.description,
         creator=_login() if args.creator is None else args.creator,
         validate_only=args.validate_only,
+        reprocess_policy=_REPROCESS[args.reprocess],
     )
     if args.as_of:
         request.as_of.CopyFrom(render.timestamp(args.as_of))

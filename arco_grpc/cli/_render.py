@@ -91,6 +91,11 @@ def create_response(response: Message, out: TextIO) -> None:
     else:
         print(f"plan of backfill {plan.backfill_id} (validate only: nothing was written)", file=out)
     print(f"as_of {_time(plan.as_of)}: {plan.partition_count} partitions in {plan.chunk_count} chunks", file=out)
+    if plan.skipped_partition_count:
+        reasons = ", ".join(
+            f"{count} {name.removeprefix('SKIP_REASON_').lower()}" for name, count in sorted(plan.skipped_by_reason.items())
+        )
+        print(f"skipped by the reprocess policy: {plan.skipped_partition_count} partitions ({reasons})", file=out)
     _targets(plan.targets, out)
     print("first and last chunks:", file=out)
     gap = [("...",) + ("",) * 7] if plan.last_chunks and plan.chunk_count > len(plan.first_chunks) + len(plan.last_chunks) else []

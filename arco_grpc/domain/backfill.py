@@ -26,6 +26,7 @@ from typing import Union
 from arco_grpc.domain.backfill_progress import fold_chunk_batch, fold_chunk_event, fold_retry_round
 from arco_grpc.domain.chunk_events import CHUNK_BATCH_TYPES, CHUNK_EVENT_TYPES, ChunkBatch, ChunkEvent, RetryRoundOpened
 from arco_grpc.domain.outcomes import Outcomes
+from arco_grpc.domain.partition_status import ReprocessPolicy, Skipped
 from arco_grpc.domain.retry_policy import RetryPolicy
 from arco_grpc.errors import Aborted, FailedPrecondition, InvalidArgument
 from arco_grpc.partitions.selector import Selector
@@ -68,6 +69,23 @@ class Target:
     # definition it reads keys from, as (name, version) sorted by name.
     asset_version: int = 0
     dynamic_versions: tuple[tuple[str, int], ...] = ()
+    # The reprocess policy's verdict, frozen at creation: the selected
+    # partitions left out (``partition_count`` counts the rest), how many the
+    # selector selects (0: as many as ``partition_count``, for older events),
+    # and the partition status space the target's runs update ("" for none).
+    skipped: tuple[Skipped, ...] = ()
+    selected_count: int = 0
+    status_space: str = ""
+
+    @property
+    def selected_partition_count(self) -> int:
+        """How many partitions the selector selects, skipped ones included."""
+        return self.selected_count or self.partition_count
+
+    @property
+    def skipped_count(self) -> int:
+        """How many selected partitions the plan leaves out."""
+        return sum(entry.partitions.count for entry in self.skipped)
 
     @property
     def chunk_count(self) -> int:
@@ -93,6 +111,7 @@ class BackfillCreated:
     as_of: datetime
     fingerprint: str
     retry_policy: RetryPolicy = RetryPolicy()
+    reprocess_policy: ReprocessPolicy = ReprocessPolicy.ALL
 
 
 @dataclass(frozen=True, slots=True)

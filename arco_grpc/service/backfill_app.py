@@ -11,6 +11,7 @@ too, so that both always see each other's events.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -19,8 +20,9 @@ from google.protobuf.message import Message
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, backfills_pb2 as bf
 from arco_grpc.domain.backfill import BackfillCommand, BackfillCreated, BackfillEvent, CreateBackfill, decide
 from arco_grpc.domain.chunk_events import RetryRoundOpened
+from arco_grpc.domain.partition_status import ReprocessPolicy, remaining_selection, skipped_partitions
 from arco_grpc.domain.retry_round import RetryFailedPartitions, decide_retry
-from arco_grpc.errors import InvalidArgument
+from arco_grpc.errors import FailedPrecondition, InvalidArgument
 from arco_grpc.planning.backfill_ids import PREVIEW_BACKFILL_ID, backfill_id_for_request
 from arco_grpc.planning.plan import plan_fingerprint
 from arco_grpc.service.appending import AfterCommit, DecisionRunner
@@ -36,6 +38,7 @@ from arco_grpc.service.convert_backfills import created_to_proto, event_to_paylo
 from arco_grpc.service.convert_partitions import subset_to_proto
 from arco_grpc.service.idempotency import RequestIdentity
 from arco_grpc.service.live_backfills import LiveBackfills, not_found
+from arco_grpc.service.partition_status_rows import read_partition_status
 from arco_grpc.store import BackfillFilter, EventStore, NewEvent, RequestRecord, TransitionRecord
 from arco_grpc.store.payloads import encode_event
 
@@ -95,6 +98,12 @@ class BackfillApplication:
                 )
             except InvalidArgument as error:
                 raise error.under(field) from None
+            if request.reprocess_policy is not ReprocessPolicy.ALL:
+                # Judged once, now, and frozen in the event: later status changes do not move the plan.
+                status = await read_partition_status(self._store, target.asset_key, target.status_space)
+                skipped = skipped_partitions(status, selection, request.reprocess_policy)
+                selection = remaining_selection(selection, skipped)
+                target = replace(target, skipped=skipped, partition_count=selection.count)
             targets.append(ResolvedTarget(position, target, space, selection))
         created = BackfillCreated(
             backfill_id=backfill_id,
@@ -108,8 +117,21 @@ class BackfillApplication:
             as_of=as_of,
             fingerprint=plan_fingerprint([(t.asset_key, t.target.selector_fingerprint) for t in targets]),
             retry_policy=request.retry_policy,
+            reprocess_policy=request.reprocess_policy,
         )
         return created, ResolvedPlan(backfill_id, request.order, tuple(targets))
+
+    @staticmethod
+    def _refuse_nothing_to_run(created: BackfillCreated) -> None:
+        for position, target in enumerate(created.targets):
+            if target.partition_count == 0:
+                raise FailedPrecondition(
+                    f"reprocess policy {created.reprocess_policy.name} skips every selected partition of "
+                    f"targets[{position}] ({target.asset_key!r}: {target.skipped_count} skipped); nothing would run. "
+                    "Drop the target, widen its selector, or use REPROCESS_POLICY_ALL",
+                    reason="NOTHING_TO_REPROCESS",
+                    metadata={"asset_key": target.asset_key, "skipped": str(target.skipped_count)},
+                )
 
     async def create(self, identity: RequestIdentity | None, request: CreateRequest) -> api.CreateBackfillResponse:
         """Creates and starts a backfill, or (validate_only) returns the plan it would have."""
@@ -122,6 +144,8 @@ class BackfillApplication:
             record = await self._store.get_backfill(backfill_id)
             existing = None if record is None else projected_from_record(record).backfill
             created, plan = await self._resolve(backfill_id, request, request.as_of or now)
+            if existing is None:
+                self._refuse_nothing_to_run(created)
             events = decide(CreateBackfill(created), existing)
             projected, encoded, transitions = _fold(None, events, now, request.request_id)
             response = api.CreateBackfillResponse(

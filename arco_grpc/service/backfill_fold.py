@@ -42,6 +42,7 @@ from arco_grpc.service.backfill_projection import (
 )
 from arco_grpc.service.convert_backfills import BACKFILL_EVENT_TYPES, event_from_payload
 from arco_grpc.service.convert_chunk_events import decode_subset, encode_subset
+from arco_grpc.service.partition_status_rows import StatusChanges, note_chunk_event, write_partition_statuses
 from arco_grpc.store import (
     ChunkRecord,
     RoundRecord,
@@ -71,6 +72,7 @@ class Writes:
     new_runs: list[NewRun] = field(default_factory=list)
     run_ends: list[RunEnd] = field(default_factory=list)
     rounds: list[RoundRecord] = field(default_factory=list)
+    statuses: StatusChanges = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -237,6 +239,7 @@ def fold_event(
         chunks[key] = after
         written[(backfill_id, key)] = (after, at)
         _run_writes(backfill_id, before, after, entry, version, position, at, writes)
+        note_chunk_event(writes.statuses, entry.asset_key, backfill.spec.targets[key.target].status_space, entry)
         changes.append((before, after))
     return changes
 
@@ -260,6 +263,8 @@ async def write_projection(transaction: Transaction, writes: Writes, stored: lis
         ])
     if writes.run_ends:
         await transaction.end_runs(writes.run_ends)
+    if writes.statuses:
+        await write_partition_statuses(transaction, writes.statuses)
 
 
 async def project_backfills(transaction: Transaction, events: list[StoredEvent]) -> None:

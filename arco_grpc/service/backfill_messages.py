@@ -124,9 +124,24 @@ def backfill_to_proto(
         round=record.round,
         outcomes=outcomes_to_proto(record) if with_outcomes else [],
     )
+    backfill.progress.partitions_skipped = _skipped_count(spec.targets)
+    backfill.reprocess_policy = spec.reprocess_policy or bf.REPROCESS_POLICY_ALL
     if record.ended_at is not None:
         backfill.end_time.CopyFrom(datetime_to_proto(record.ended_at))
     return backfill
+
+
+def _skipped_count(targets: Sequence[bf.BackfillTarget]) -> int:
+    return sum(entry.partition_count for target in targets for entry in target.skipped)
+
+
+def _skipped_by_reason(targets: Sequence[bf.BackfillTarget]) -> dict[str, int]:
+    by_reason: dict[str, int] = {}
+    for target in targets:
+        for entry in target.skipped:
+            name = bf.SkipReason.Name(entry.reason)
+            by_reason[name] = by_reason.get(name, 0) + entry.partition_count
+    return by_reason
 
 
 def plan_to_proto(created: events_pb2.BackfillCreated, plan: ResolvedPlan) -> api.BackfillPlan:
@@ -151,4 +166,7 @@ def plan_to_proto(created: events_pb2.BackfillCreated, plan: ResolvedPlan) -> ap
         fingerprint=created.fingerprint,
         backfill_id=plan.backfill_id,
         as_of=created.as_of,
+        skipped_partition_count=_skipped_count(created.targets),
+        skipped_by_reason=_skipped_by_reason(created.targets),
+        reprocess_policy=created.reprocess_policy or bf.REPROCESS_POLICY_ALL,
     )

@@ -19,6 +19,7 @@ from typing import Generic, TypeVar
 
 from arco_grpc._gen.arco.orchestration.v1 import assets_pb2, events_pb2
 from arco_grpc.domain.backfill import BackfillCreated, DispatchOrder, Target
+from arco_grpc.domain.partition_status import remaining_selection
 from arco_grpc.errors import FailedPrecondition, InvalidArgument, NotFound
 from arco_grpc.partitions.dynamic import DynamicKeys
 from arco_grpc.partitions.evaluate import PartitionsDefinition, partition_space
@@ -27,6 +28,7 @@ from arco_grpc.partitions.selector import Selector, normalize_selector, selector
 from arco_grpc.partitions.space import PartitionSpace
 from arco_grpc.service.catalog_app import dynamic_stream
 from arco_grpc.service.convert_partitions import definition_from_proto, dynamic_names
+from arco_grpc.service.partition_status_rows import DynamicDeletions
 from arco_grpc.store import EventStore
 from arco_grpc.store.payloads import decode_payload
 
@@ -62,11 +64,16 @@ class AssetPartitioning:
     version: int
     definition: PartitionsDefinition | None
     max_partitions_per_chunk: int
+    # The PartitionsDefinition message's deterministic bytes (its status space digests them).
+    definition_bytes: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
 class ResolvedTarget:
-    """One target of a backfill with its partitions resolved: ``selection`` is a subset of ``space``."""
+    """One target of a backfill with its partitions resolved: ``selection`` is a subset of ``space``.
+
+    ``selection`` is what the plan chunks: the selector's partitions minus those the reprocess policy skipped.
+    """
 
     position: int
     target: Target
@@ -100,7 +107,10 @@ class ResolvedPlan:
 def _partitioning(key: str, version: int, definition: bytes) -> AssetPartitioning:
     message = assets_pb2.Asset.FromString(definition)
     partitions = definition_from_proto(message.partitions) if message.HasField("partitions") else None
-    return AssetPartitioning(key, version, partitions, message.chunk_policy.max_partitions_per_chunk or 1)
+    return AssetPartitioning(
+        key, version, partitions, message.chunk_policy.max_partitions_per_chunk or 1,
+        message.partitions.SerializeToString(deterministic=True),
+    )
 
 
 def _fold_dynamic_events(payloads: list[tuple[str, bytes]]) -> DynamicKeys:
@@ -125,6 +135,7 @@ class PlanResolver:
         self._assets: _Lru[tuple[str, int], AssetPartitioning] = _Lru(1024)
         self._dynamic: _Lru[tuple[str, int], DynamicKeys] = _Lru(256)
         self._plans: _Lru[str, ResolvedPlan] = _Lru(256)
+        self._deletions = DynamicDeletions(store)
 
     # -- at creation ------------------------------------------------------------
 
@@ -182,6 +193,7 @@ class PlanResolver:
                 field="selector",
                 reason="EMPTY_SELECTION",
             )
+        dynamic_versions = tuple(sorted(versions.items()))
         target = Target(
             asset_key=asset.key,
             selector=canonical,
@@ -189,7 +201,9 @@ class PlanResolver:
             partition_count=selection.count,
             chunk_size=chunk_size or asset.max_partitions_per_chunk,
             asset_version=asset.version,
-            dynamic_versions=tuple(sorted(versions.items())),
+            dynamic_versions=dynamic_versions,
+            selected_count=selection.count,
+            status_space=await self._deletions.space(asset.definition_bytes, dynamic_versions),
         )
         return target, space, selection
 
@@ -220,11 +234,12 @@ class PlanResolver:
         keys = {name: await self._dynamic_keys_at(name, versions.get(name, 0)) for name in dynamic_names(asset.definition)}
         space = partition_space(asset.definition, as_of=as_of, dynamic_keys=keys.__getitem__)
         selection = select(space, target.selector)
-        if selection.count != target.partition_count:
+        if selection.count != target.selected_partition_count:
             raise self._unplannable(
-                target, f"it now resolves to {selection.count} partitions instead of {target.partition_count}"
+                target, f"it now resolves to {selection.count} partitions instead of {target.selected_partition_count}"
             )
-        return space, selection
+        # The plan chunks what the reprocess policy left (frozen in the target at creation).
+        return space, remaining_selection(selection, target.skipped)
 
     async def _asset_at(self, key: str, version: int) -> AssetPartitioning:
         cached = self._assets.get((key, version))

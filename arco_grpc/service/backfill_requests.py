@@ -14,6 +14,7 @@ from typing import Protocol
 
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, backfills_pb2 as bf
 from arco_grpc.domain.backfill import DispatchOrder
+from arco_grpc.domain.partition_status import ReprocessPolicy
 from arco_grpc.domain.retry_policy import RetryPolicy
 from arco_grpc.domain.catalog import check_asset_key
 from arco_grpc.errors import InvalidArgument
@@ -59,6 +60,7 @@ class CreateRequest:
     as_of: datetime | None
     validate_only: bool
     retry_policy: RetryPolicy = RetryPolicy()
+    reprocess_policy: ReprocessPolicy = ReprocessPolicy.ALL
 
 
 def _has_control_characters(text: str) -> bool:
@@ -130,6 +132,19 @@ def _order(value: int) -> DispatchOrder:
         ) from None
 
 
+def _reprocess_policy(value: int) -> ReprocessPolicy:
+    if value == bf.REPROCESS_POLICY_UNSPECIFIED:
+        return ReprocessPolicy.ALL
+    try:
+        return ReprocessPolicy(value)
+    except ValueError:
+        raise InvalidArgument(
+            f"reprocess_policy {value} is not known; use REPROCESS_POLICY_ALL, REPROCESS_POLICY_MISSING or "
+            "REPROCESS_POLICY_FAILED_AND_MISSING",
+            field="reprocess_policy",
+        ) from None
+
+
 def create_request_from_proto(request: api.CreateBackfillRequest) -> CreateRequest:
     """The checked values of a CreateBackfillRequest.
 
@@ -170,6 +185,7 @@ def create_request_from_proto(request: api.CreateBackfillRequest) -> CreateReque
         as_of=datetime_from_proto(request.as_of, "as_of") if request.HasField("as_of") else None,
         validate_only=request.validate_only,
         retry_policy=retry_policy,
+        reprocess_policy=_reprocess_policy(request.reprocess_policy),
     )
 
 

@@ -32,6 +32,7 @@ from arco_grpc.service.appending import Clock, Decision, DecisionRunner, R
 from arco_grpc.service.convert_assets import asset_from_proto, asset_to_proto
 from arco_grpc.service.convert_partitions import dynamic_names
 from arco_grpc.service.idempotency import RequestIdentity
+from arco_grpc.service.partition_status_rows import DynamicDeletions, read_partition_status
 from arco_grpc.store import AssetRecord, EventStore, NewEvent
 from arco_grpc.store.payloads import encode_event
 from arco_grpc.store.projections import project_catalog
@@ -62,6 +63,22 @@ class ResolvedSelection:
 
 
 @dataclass(frozen=True, slots=True)
+class SelectionStatus:
+    """The status of a selection of one asset's partitions: three disjoint subsets of ``selection``."""
+
+    selection: AnySubset
+    materialized: AnySubset
+    failed: AnySubset
+    in_progress: AnySubset
+    as_of: datetime
+
+    @property
+    def missing_count(self) -> int:
+        """Selected partitions in none of the three subsets."""
+        return self.selection.count - self.materialized.count - self.failed.count - self.in_progress.count
+
+
+@dataclass(frozen=True, slots=True)
 class MappedSelection:
     """A selection of one asset's partitions mapped through a dependency onto another asset's."""
 
@@ -86,6 +103,7 @@ class CatalogApplication:
         self._dynamic_keys: dict[str, DynamicKeys] = {}
         self._dynamic_generation: dict[str, int] = {}
         self._runner = DecisionRunner(store, clock)
+        self._deletions = DynamicDeletions(store)
 
     def now(self) -> datetime:
         """The current time, from the injected clock."""
@@ -230,6 +248,38 @@ class CatalogApplication:
         except InvalidArgument as error:
             raise error.under("selector") from None
         return ResolvedSelection(space, subset, canonical, selector_fingerprint(canonical), as_of)
+
+    async def partition_status(self, asset_key: str, selector: Selector, as_of: datetime) -> SelectionStatus:
+        """The status of the partitions ``selector`` selects of ``asset_key`` at ``as_of``.
+
+        Raises:
+            NotFound: the asset does not exist.
+            FailedPrecondition: the asset is not partitioned.
+            InvalidArgument: a malformed key, or a selector that does not fit (paths under "selector").
+        """
+        check_asset_key(asset_key, "asset_key")
+        record = await self._asset_record(asset_key)
+        definition = self._definition_of(record)
+        if definition is None:
+            raise FailedPrecondition(
+                f"asset {asset_key!r} is not partitioned, so it has no partition status",
+                metadata={"asset_key": asset_key},
+            )
+        # Keys and their stream versions read together: the versions name the status space of those keys.
+        versions: list[tuple[str, int]] = []
+        keys: dict[str, DynamicKeys] = {}
+        for name in dynamic_names(definition):
+            snapshot = await self._store.dynamic_partitions(name, dynamic_stream(name))
+            versions.append((name, snapshot.stream_version))
+            keys[name] = DynamicKeys(snapshot.keys)
+        space = partition_space(definition, as_of=as_of, dynamic_keys=keys.__getitem__)
+        selection = _selected(asset_key, space, selector)
+        assert selection is not None  # the asset is partitioned
+        partitions = assets_pb2.Asset.FromString(record.definition).partitions.SerializeToString(deterministic=True)
+        status_space = await self._deletions.space(partitions, sorted(versions))
+        status = await read_partition_status(self._store, asset_key, status_space)
+        materialized, failed, in_progress = status.within(selection)
+        return SelectionStatus(selection, materialized, failed, in_progress, as_of)
 
     # -- dependencies ----------------------------------------------------------
 

@@ -45,6 +45,7 @@ SelectingRequest = Union[
     api.ResolveSelectionRequest,
     api.GetUpstreamPartitionsRequest,
     api.GetDownstreamPartitionsRequest,
+    api.GetPartitionStatusRequest,
 ]
 
 
@@ -196,3 +197,21 @@ class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
             toward_upstream=False,
         )
         return downstream_response(mapped)
+
+    async def GetPartitionStatus(  # noqa: N802
+        self, request: api.GetPartitionStatusRequest, context: grpc.aio.ServicerContext
+    ) -> api.GetPartitionStatusResponse:
+        status = await self._app.partition_status(
+            request.asset_key, _selector_of(request), _as_of(request, self._app.now())
+        )
+        return api.GetPartitionStatusResponse(
+            materialized=subset_to_proto(status.materialized),
+            failed=subset_to_proto(status.failed),
+            in_progress=subset_to_proto(status.in_progress),
+            materialized_count=status.materialized.count,
+            failed_count=status.failed.count,
+            in_progress_count=status.in_progress.count,
+            missing_count=status.missing_count,
+            selected_count=status.selection.count,
+            as_of=datetime_to_proto(status.as_of),
+        )

@@ -23,6 +23,7 @@ from arco_grpc.domain.backfill import (
     Target,
 )
 from arco_grpc.domain.chunk_events import CHUNK_BATCH_TYPES, CHUNK_EVENT_TYPES, RetryRoundOpened
+from arco_grpc.domain.partition_status import ReprocessPolicy, Skipped, SkipReason
 from arco_grpc.service.convert_chunk_events import (
     CHUNK_PAYLOAD_FIELDS,
     chunk_event_from_payload,
@@ -36,6 +37,7 @@ from arco_grpc.service.convert_partitions import (
     datetime_to_proto,
     selector_from_proto,
     selector_to_proto,
+    subset_to_proto,
 )
 from arco_grpc.store import StoredEvent
 from arco_grpc.store.payloads import decode_payload
@@ -79,6 +81,16 @@ def target_to_proto(target: Target) -> bf.BackfillTarget:
         chunk_count=target.chunk_count,
         asset_version=target.asset_version,
         dynamic_partitions_versions=dict(target.dynamic_versions),
+        selected_partition_count=target.selected_count,
+        skipped=[
+            bf.SkippedPartitions(
+                reason=int(entry.reason),  # type: ignore[arg-type]
+                partitions=subset_to_proto(entry.partitions),
+                partition_count=entry.partitions.count,
+            )
+            for entry in target.skipped
+        ],
+        partition_status_space=target.status_space,
     )
 
 
@@ -92,6 +104,11 @@ def target_from_proto(message: bf.BackfillTarget) -> Target:
         chunk_size=message.chunk_size,
         asset_version=message.asset_version,
         dynamic_versions=tuple(sorted(message.dynamic_partitions_versions.items())),
+        skipped=tuple(
+            Skipped(SkipReason(entry.reason), subset_from_proto(entry.partitions)) for entry in message.skipped
+        ),
+        selected_count=message.selected_partition_count,
+        status_space=message.partition_status_space,
     )
 
 
@@ -112,6 +129,7 @@ def created_to_proto(event: BackfillCreated) -> ev.BackfillCreated:
         as_of=datetime_to_proto(event.as_of),
         fingerprint=event.fingerprint,
         retry_policy=retry_policy_to_proto(event.retry_policy),
+        reprocess_policy=int(event.reprocess_policy),  # type: ignore[arg-type]
     )
 
 
@@ -129,6 +147,7 @@ def created_from_proto(message: ev.BackfillCreated) -> BackfillCreated:
         as_of=datetime_from_proto(message.as_of, "as_of"),
         fingerprint=message.fingerprint,
         retry_policy=retry_policy_from_proto(message.retry_policy, message.HasField("retry_policy")),
+        reprocess_policy=ReprocessPolicy(message.reprocess_policy or ReprocessPolicy.ALL),
     )
 
 

@@ -102,6 +102,9 @@ class DynamicPartitionsSnapshot:
     keys: tuple[str, ...]
 
 
+# Turns a stored partition status (None: no row yet) into the one to store, on the writer, in the transaction.
+StatusUpdate = Callable[[bytes | None], bytes]
+
 # Updates projections from events just appended, inside the append's transaction.
 Projector = Callable[["Transaction", list[StoredEvent]], Awaitable[None]]
 

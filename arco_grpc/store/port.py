@@ -34,6 +34,7 @@ from arco_grpc.store.model import (
     RunEnd,
     RunQuery,
     RunRecord,
+    StatusUpdate,
     StoredEvent,
     TransitionRecord,
 )
@@ -90,6 +91,13 @@ class Transaction(Protocol):
 
     async def end_runs(self, ends: Sequence[RunEnd]) -> None:
         """Records how runs ended, as :meth:`end_run` does each."""
+
+    async def update_partition_status(self, asset_key: str, space: str, update: StatusUpdate) -> None:
+        """Replaces the status row of (``asset_key``, ``space``) with ``update`` of its stored bytes.
+
+        ``update`` runs when the transaction writes, after the writes given before it, so a projector
+        needs no read (the group-commit fast path stays open); it must be pure.
+        """
 
 
 class EventStore(Protocol):
@@ -181,6 +189,9 @@ class EventStore(Protocol):
 
     async def list_runs(self, query: RunQuery) -> list[RunRecord]:
         """Runs matching ``query``, oldest (lowest lease sequence) first."""
+
+    async def partition_status(self, asset_key: str, space: str) -> bytes | None:
+        """The stored status of ``asset_key`` in status space ``space`` (StoredPartitionStatus bytes), if any."""
 
     async def backfill_rounds(self, backfill_id: str) -> list[RoundRecord]:
         """The retry rounds of a backfill, by round and target position."""

@@ -36,7 +36,7 @@ SERVICES = (
 )
 CATALOG_METHODS = {
     "ApplyAssets", "GetAsset", "ListAssets", "AddDynamicPartitions", "DeleteDynamicPartitions",
-    "ListPartitionKeys", "ResolveSelection", "GetUpstreamPartitions", "GetDownstreamPartitions",
+    "ListPartitionKeys", "ResolveSelection", "GetUpstreamPartitions", "GetDownstreamPartitions", "GetPartitionStatus",
 }
 
 

@@ -227,6 +227,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "DROP INDEX runs_by_backfill",
         "CREATE INDEX runs_by_backfill ON runs (backfill_id, lease_sequence, lease_position)",
     ),
+    # 5: partition status per asset and status space (StoredPartitionStatus bytes), kept by chunk events.
+    (
+        """
+        CREATE TABLE partition_status (
+            asset_key TEXT NOT NULL,
+            space TEXT NOT NULL,
+            status BLOB NOT NULL,
+            PRIMARY KEY (asset_key, space)
+        )
+        """,
+    ),
 )
 
 # The derived tables, in the order a rebuild empties and refills them.
@@ -241,6 +252,7 @@ PROJECTION_TABLES = (
     "backfill_rounds",
     "chunks",
     "runs",
+    "partition_status",
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -359,6 +359,13 @@ class SqliteEventStore(BackfillQueries):
         rows = await self._fetchall("SELECT key, version, definition, updated_at_us FROM assets WHERE key = ?", (key,))
         return _asset_from_row(rows[0]) if rows else None
 
+    async def partition_status(self, asset_key: str, space: str) -> bytes | None:
+        """See :meth:`arco_grpc.store.port.EventStore.partition_status`."""
+        rows = await self._fetchall(
+            "SELECT status FROM partition_status WHERE asset_key = ? AND space = ?", (asset_key, space)
+        )
+        return bytes(rows[0][0]) if rows else None
+
     async def list_assets(self, after_key: str | None, limit: int) -> list[AssetRecord]:
         """See :meth:`arco_grpc.store.port.EventStore.list_assets`."""
         rows = await self._fetchall(

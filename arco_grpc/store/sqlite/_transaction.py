@@ -24,6 +24,7 @@ from arco_grpc.store.model import (
     RoundRecord,
     RunEnd,
     RunRecord,
+    StatusUpdate,
     TransitionRecord,
     to_microseconds,
 )
@@ -104,6 +105,28 @@ _INSERT_ROUNDS = Statement.values(
     "partition_count, chunk_count) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 
+# Read-modify-write of status rows: its "rows" are (asset key, space, update), run by _update_statuses.
+_UPDATE_STATUS = Statement("partition status updates", "")
+_UPSERT_STATUS = Statement.values(
+    "INSERT INTO partition_status (asset_key, space, status) VALUES (?, ?, ?) "
+    "ON CONFLICT (asset_key, space) DO UPDATE SET status = excluded.status"
+)
+
+
+def _update_statuses(connection: sqlite3.Connection, updates: list[tuple[Any, ...]]) -> None:
+    """Applies each status update to its row as stored now (earlier updates of the batch included)."""
+    current: dict[tuple[str, str], bytes | None] = {}
+    for asset_key, space, update in updates:
+        key = (asset_key, space)
+        if key not in current:
+            found = connection.execute(
+                "SELECT status FROM partition_status WHERE asset_key = ? AND space = ?", key
+            ).fetchone()
+            current[key] = None if found is None else bytes(found[0])
+        current[key] = update(current[key])
+    rows = [(asset_key, space, status) for (asset_key, space), status in current.items()]
+    execute_rows(connection, _UPSERT_STATUS, rows)
+
 
 def _micros(moment: Any) -> int | None:
     return None if moment is None else to_microseconds(moment)
@@ -169,6 +192,9 @@ def execute_writes(connection: sqlite3.Connection, writes: list[Write]) -> None:
     for statement, rows, new_runs in writes:
         if not rows:
             continue
+        if statement is _UPDATE_STATUS:
+            _update_statuses(connection, rows)
+            continue
         if not new_runs:
             execute_rows(connection, statement, rows)
             continue
@@ -198,7 +224,7 @@ class SqliteTransaction:
 
     __slots__ = (
         "_connection", "_statements", "_backfills", "_identities", "_chunks", "_runs", "_ends", "_transitions",
-        "_rounds",
+        "_rounds", "_statuses",
     )
 
     def __init__(self, connection: WriterConnection | None) -> None:
@@ -214,6 +240,7 @@ class SqliteTransaction:
         self._ends: dict[str, RunEnd] = {}
         self._transitions: list[TransitionRecord] = []
         self._rounds: list[RoundRecord] = []
+        self._statuses: list[tuple[str, str, StatusUpdate]] = []
 
     # -- catalog ------------------------------------------------------------------------
 
@@ -302,6 +329,10 @@ class SqliteTransaction:
         for end in ends:
             self._ends[end.run_id] = end
 
+    async def update_partition_status(self, asset_key: str, space: str, update: StatusUpdate) -> None:
+        """Replaces the status row with ``update`` of its stored bytes, when the transaction writes."""
+        self._statuses.append((asset_key, space, update))
+
     # -- flushing -------------------------------------------------------------------------
 
     def take_writes(self) -> list[Write]:
@@ -351,6 +382,9 @@ class SqliteTransaction:
             writes.append((_INSERT_RUN, [_run_row(r) for r in self._runs], True))
         if self._ends:
             writes.append((_END_RUN, [_end_row(end) for end in self._ends.values()], False))
+        if self._statuses:
+            writes.append((_UPDATE_STATUS, list(self._statuses), False))
+            self._statuses = []
         self._statements, self._backfills, self._identities, self._chunks = [], {}, {}, {}
         self._runs, self._ends, self._transitions, self._rounds = [], {}, [], []
         return writes

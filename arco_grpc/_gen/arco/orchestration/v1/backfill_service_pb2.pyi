@@ -21,7 +21,7 @@ class BackfillTargetSpec(_message.Message):
     def __init__(self, asset_key: _Optional[str] = ..., selector: _Optional[_Union[_partitions_pb2.PartitionSelector, _Mapping]] = ...) -> None: ...
 
 class CreateBackfillRequest(_message.Message):
-    __slots__ = ("request_id", "targets", "chunk_size", "max_concurrency", "order", "tags", "title", "description", "as_of", "validate_only", "creator", "retry_policy")
+    __slots__ = ("request_id", "targets", "chunk_size", "max_concurrency", "order", "tags", "title", "description", "as_of", "validate_only", "creator", "retry_policy", "reprocess_policy")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -41,6 +41,7 @@ class CreateBackfillRequest(_message.Message):
     VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     CREATOR_FIELD_NUMBER: _ClassVar[int]
     RETRY_POLICY_FIELD_NUMBER: _ClassVar[int]
+    REPROCESS_POLICY_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     targets: _containers.RepeatedCompositeFieldContainer[BackfillTargetSpec]
     chunk_size: int
@@ -53,7 +54,8 @@ class CreateBackfillRequest(_message.Message):
     validate_only: bool
     creator: str
     retry_policy: _backfills_pb2.RetryPolicy
-    def __init__(self, request_id: _Optional[str] = ..., targets: _Optional[_Iterable[_Union[BackfillTargetSpec, _Mapping]]] = ..., chunk_size: _Optional[int] = ..., max_concurrency: _Optional[int] = ..., order: _Optional[_Union[_backfills_pb2.Backfill.Order, str]] = ..., tags: _Optional[_Mapping[str, str]] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., validate_only: _Optional[bool] = ..., creator: _Optional[str] = ..., retry_policy: _Optional[_Union[_backfills_pb2.RetryPolicy, _Mapping]] = ...) -> None: ...
+    reprocess_policy: _backfills_pb2.ReprocessPolicy
+    def __init__(self, request_id: _Optional[str] = ..., targets: _Optional[_Iterable[_Union[BackfillTargetSpec, _Mapping]]] = ..., chunk_size: _Optional[int] = ..., max_concurrency: _Optional[int] = ..., order: _Optional[_Union[_backfills_pb2.Backfill.Order, str]] = ..., tags: _Optional[_Mapping[str, str]] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., validate_only: _Optional[bool] = ..., creator: _Optional[str] = ..., retry_policy: _Optional[_Union[_backfills_pb2.RetryPolicy, _Mapping]] = ..., reprocess_policy: _Optional[_Union[_backfills_pb2.ReprocessPolicy, str]] = ...) -> None: ...
 
 class CreateBackfillResponse(_message.Message):
     __slots__ = ("backfill", "plan")
@@ -64,7 +66,14 @@ class CreateBackfillResponse(_message.Message):
     def __init__(self, backfill: _Optional[_Union[_backfills_pb2.Backfill, _Mapping]] = ..., plan: _Optional[_Union[BackfillPlan, _Mapping]] = ...) -> None: ...
 
 class BackfillPlan(_message.Message):
-    __slots__ = ("targets", "partition_count", "chunk_count", "first_chunks", "last_chunks", "fingerprint", "backfill_id", "as_of")
+    __slots__ = ("targets", "partition_count", "chunk_count", "first_chunks", "last_chunks", "fingerprint", "backfill_id", "as_of", "skipped_partition_count", "skipped_by_reason", "reprocess_policy")
+    class SkippedByReasonEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     TARGETS_FIELD_NUMBER: _ClassVar[int]
     PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
     CHUNK_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -73,6 +82,9 @@ class BackfillPlan(_message.Message):
     FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
     BACKFILL_ID_FIELD_NUMBER: _ClassVar[int]
     AS_OF_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_BY_REASON_FIELD_NUMBER: _ClassVar[int]
+    REPROCESS_POLICY_FIELD_NUMBER: _ClassVar[int]
     targets: _containers.RepeatedCompositeFieldContainer[_backfills_pb2.BackfillTarget]
     partition_count: int
     chunk_count: int
@@ -81,7 +93,10 @@ class BackfillPlan(_message.Message):
     fingerprint: str
     backfill_id: str
     as_of: _timestamp_pb2.Timestamp
-    def __init__(self, targets: _Optional[_Iterable[_Union[_backfills_pb2.BackfillTarget, _Mapping]]] = ..., partition_count: _Optional[int] = ..., chunk_count: _Optional[int] = ..., first_chunks: _Optional[_Iterable[_Union[_backfills_pb2.Chunk, _Mapping]]] = ..., last_chunks: _Optional[_Iterable[_Union[_backfills_pb2.Chunk, _Mapping]]] = ..., fingerprint: _Optional[str] = ..., backfill_id: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    skipped_partition_count: int
+    skipped_by_reason: _containers.ScalarMap[str, int]
+    reprocess_policy: _backfills_pb2.ReprocessPolicy
+    def __init__(self, targets: _Optional[_Iterable[_Union[_backfills_pb2.BackfillTarget, _Mapping]]] = ..., partition_count: _Optional[int] = ..., chunk_count: _Optional[int] = ..., first_chunks: _Optional[_Iterable[_Union[_backfills_pb2.Chunk, _Mapping]]] = ..., last_chunks: _Optional[_Iterable[_Union[_backfills_pb2.Chunk, _Mapping]]] = ..., fingerprint: _Optional[str] = ..., backfill_id: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., skipped_partition_count: _Optional[int] = ..., skipped_by_reason: _Optional[_Mapping[str, int]] = ..., reprocess_policy: _Optional[_Union[_backfills_pb2.ReprocessPolicy, str]] = ...) -> None: ...
 
 class GetBackfillRequest(_message.Message):
     __slots__ = ("backfill_id",)

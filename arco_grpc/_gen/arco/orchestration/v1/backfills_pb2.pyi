@@ -12,8 +12,30 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ReprocessPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REPROCESS_POLICY_UNSPECIFIED: _ClassVar[ReprocessPolicy]
+    REPROCESS_POLICY_ALL: _ClassVar[ReprocessPolicy]
+    REPROCESS_POLICY_MISSING: _ClassVar[ReprocessPolicy]
+    REPROCESS_POLICY_FAILED_AND_MISSING: _ClassVar[ReprocessPolicy]
+
+class SkipReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SKIP_REASON_UNSPECIFIED: _ClassVar[SkipReason]
+    SKIP_REASON_ALREADY_MATERIALIZED: _ClassVar[SkipReason]
+    SKIP_REASON_IN_FLIGHT: _ClassVar[SkipReason]
+    SKIP_REASON_FAILED: _ClassVar[SkipReason]
+REPROCESS_POLICY_UNSPECIFIED: ReprocessPolicy
+REPROCESS_POLICY_ALL: ReprocessPolicy
+REPROCESS_POLICY_MISSING: ReprocessPolicy
+REPROCESS_POLICY_FAILED_AND_MISSING: ReprocessPolicy
+SKIP_REASON_UNSPECIFIED: SkipReason
+SKIP_REASON_ALREADY_MATERIALIZED: SkipReason
+SKIP_REASON_IN_FLIGHT: SkipReason
+SKIP_REASON_FAILED: SkipReason
+
 class Backfill(_message.Message):
-    __slots__ = ("id", "state", "state_version", "targets", "max_concurrency", "order", "tags", "title", "description", "creator", "as_of", "create_time", "update_time", "end_time", "progress", "transitions", "fingerprint", "retry_policy", "round", "outcomes")
+    __slots__ = ("id", "state", "state_version", "targets", "max_concurrency", "order", "tags", "title", "description", "creator", "as_of", "create_time", "update_time", "end_time", "progress", "transitions", "fingerprint", "retry_policy", "round", "outcomes", "reprocess_policy")
     class State(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATE_UNSPECIFIED: _ClassVar[Backfill.State]
@@ -65,6 +87,7 @@ class Backfill(_message.Message):
     RETRY_POLICY_FIELD_NUMBER: _ClassVar[int]
     ROUND_FIELD_NUMBER: _ClassVar[int]
     OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    REPROCESS_POLICY_FIELD_NUMBER: _ClassVar[int]
     id: str
     state: Backfill.State
     state_version: int
@@ -85,7 +108,18 @@ class Backfill(_message.Message):
     retry_policy: RetryPolicy
     round: int
     outcomes: _containers.RepeatedCompositeFieldContainer[TargetOutcome]
-    def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[Backfill.State, str]] = ..., state_version: _Optional[int] = ..., targets: _Optional[_Iterable[_Union[BackfillTarget, _Mapping]]] = ..., max_concurrency: _Optional[int] = ..., order: _Optional[_Union[Backfill.Order, str]] = ..., tags: _Optional[_Mapping[str, str]] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., creator: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., progress: _Optional[_Union[BackfillProgress, _Mapping]] = ..., transitions: _Optional[_Iterable[_Union[StateTransition, _Mapping]]] = ..., fingerprint: _Optional[str] = ..., retry_policy: _Optional[_Union[RetryPolicy, _Mapping]] = ..., round: _Optional[int] = ..., outcomes: _Optional[_Iterable[_Union[TargetOutcome, _Mapping]]] = ...) -> None: ...
+    reprocess_policy: ReprocessPolicy
+    def __init__(self, id: _Optional[str] = ..., state: _Optional[_Union[Backfill.State, str]] = ..., state_version: _Optional[int] = ..., targets: _Optional[_Iterable[_Union[BackfillTarget, _Mapping]]] = ..., max_concurrency: _Optional[int] = ..., order: _Optional[_Union[Backfill.Order, str]] = ..., tags: _Optional[_Mapping[str, str]] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., creator: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., progress: _Optional[_Union[BackfillProgress, _Mapping]] = ..., transitions: _Optional[_Iterable[_Union[StateTransition, _Mapping]]] = ..., fingerprint: _Optional[str] = ..., retry_policy: _Optional[_Union[RetryPolicy, _Mapping]] = ..., round: _Optional[int] = ..., outcomes: _Optional[_Iterable[_Union[TargetOutcome, _Mapping]]] = ..., reprocess_policy: _Optional[_Union[ReprocessPolicy, str]] = ...) -> None: ...
+
+class SkippedPartitions(_message.Message):
+    __slots__ = ("reason", "partitions", "partition_count")
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    PARTITIONS_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    reason: SkipReason
+    partitions: _partitions_pb2.PartitionSubset
+    partition_count: int
+    def __init__(self, reason: _Optional[_Union[SkipReason, str]] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ...) -> None: ...
 
 class RetryPolicy(_message.Message):
     __slots__ = ("max_attempts", "initial_backoff", "backoff_multiplier", "max_backoff")
@@ -114,7 +148,7 @@ class TargetOutcome(_message.Message):
     def __init__(self, asset_key: _Optional[str] = ..., succeeded: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., succeeded_count: _Optional[int] = ..., failed: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., failed_count: _Optional[int] = ...) -> None: ...
 
 class BackfillTarget(_message.Message):
-    __slots__ = ("asset_key", "selector", "selector_fingerprint", "partition_count", "chunk_size", "chunk_count", "asset_version", "dynamic_partitions_versions")
+    __slots__ = ("asset_key", "selector", "selector_fingerprint", "partition_count", "chunk_size", "chunk_count", "asset_version", "dynamic_partitions_versions", "selected_partition_count", "skipped", "partition_status_space")
     class DynamicPartitionsVersionsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -130,6 +164,9 @@ class BackfillTarget(_message.Message):
     CHUNK_COUNT_FIELD_NUMBER: _ClassVar[int]
     ASSET_VERSION_FIELD_NUMBER: _ClassVar[int]
     DYNAMIC_PARTITIONS_VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    SELECTED_PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_STATUS_SPACE_FIELD_NUMBER: _ClassVar[int]
     asset_key: str
     selector: _partitions_pb2.PartitionSelector
     selector_fingerprint: str
@@ -138,10 +175,13 @@ class BackfillTarget(_message.Message):
     chunk_count: int
     asset_version: int
     dynamic_partitions_versions: _containers.ScalarMap[str, int]
-    def __init__(self, asset_key: _Optional[str] = ..., selector: _Optional[_Union[_partitions_pb2.PartitionSelector, _Mapping]] = ..., selector_fingerprint: _Optional[str] = ..., partition_count: _Optional[int] = ..., chunk_size: _Optional[int] = ..., chunk_count: _Optional[int] = ..., asset_version: _Optional[int] = ..., dynamic_partitions_versions: _Optional[_Mapping[str, int]] = ...) -> None: ...
+    selected_partition_count: int
+    skipped: _containers.RepeatedCompositeFieldContainer[SkippedPartitions]
+    partition_status_space: str
+    def __init__(self, asset_key: _Optional[str] = ..., selector: _Optional[_Union[_partitions_pb2.PartitionSelector, _Mapping]] = ..., selector_fingerprint: _Optional[str] = ..., partition_count: _Optional[int] = ..., chunk_size: _Optional[int] = ..., chunk_count: _Optional[int] = ..., asset_version: _Optional[int] = ..., dynamic_partitions_versions: _Optional[_Mapping[str, int]] = ..., selected_partition_count: _Optional[int] = ..., skipped: _Optional[_Iterable[_Union[SkippedPartitions, _Mapping]]] = ..., partition_status_space: _Optional[str] = ...) -> None: ...
 
 class BackfillProgress(_message.Message):
-    __slots__ = ("partitions_total", "partitions_succeeded", "partitions_failed", "partitions_running", "partitions_pending", "partitions_cancelled", "chunks_by_state")
+    __slots__ = ("partitions_total", "partitions_succeeded", "partitions_failed", "partitions_running", "partitions_pending", "partitions_cancelled", "chunks_by_state", "partitions_skipped")
     class ChunksByStateEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -156,6 +196,7 @@ class BackfillProgress(_message.Message):
     PARTITIONS_PENDING_FIELD_NUMBER: _ClassVar[int]
     PARTITIONS_CANCELLED_FIELD_NUMBER: _ClassVar[int]
     CHUNKS_BY_STATE_FIELD_NUMBER: _ClassVar[int]
+    PARTITIONS_SKIPPED_FIELD_NUMBER: _ClassVar[int]
     partitions_total: int
     partitions_succeeded: int
     partitions_failed: int
@@ -163,7 +204,8 @@ class BackfillProgress(_message.Message):
     partitions_pending: int
     partitions_cancelled: int
     chunks_by_state: _containers.ScalarMap[str, int]
-    def __init__(self, partitions_total: _Optional[int] = ..., partitions_succeeded: _Optional[int] = ..., partitions_failed: _Optional[int] = ..., partitions_running: _Optional[int] = ..., partitions_pending: _Optional[int] = ..., partitions_cancelled: _Optional[int] = ..., chunks_by_state: _Optional[_Mapping[str, int]] = ...) -> None: ...
+    partitions_skipped: int
+    def __init__(self, partitions_total: _Optional[int] = ..., partitions_succeeded: _Optional[int] = ..., partitions_failed: _Optional[int] = ..., partitions_running: _Optional[int] = ..., partitions_pending: _Optional[int] = ..., partitions_cancelled: _Optional[int] = ..., chunks_by_state: _Optional[_Mapping[str, int]] = ..., partitions_skipped: _Optional[int] = ...) -> None: ...
 
 class StateTransition(_message.Message):
     __slots__ = ("from_state", "to_state", "reason", "state_version", "time", "request_id")

@@ -220,3 +220,35 @@ class GetDownstreamPartitionsResponse(_message.Message):
     selected_count: int
     as_of: _timestamp_pb2.Timestamp
     def __init__(self, subset: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., count: _Optional[int] = ..., first_key: _Optional[str] = ..., last_key: _Optional[str] = ..., mapping: _Optional[_Union[_assets_pb2.PartitionMapping, _Mapping]] = ..., mapping_inferred: _Optional[bool] = ..., mapping_description: _Optional[str] = ..., selected_count: _Optional[int] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetPartitionStatusRequest(_message.Message):
+    __slots__ = ("asset_key", "selector", "as_of")
+    ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
+    SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    asset_key: str
+    selector: _partitions_pb2.PartitionSelector
+    as_of: _timestamp_pb2.Timestamp
+    def __init__(self, asset_key: _Optional[str] = ..., selector: _Optional[_Union[_partitions_pb2.PartitionSelector, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetPartitionStatusResponse(_message.Message):
+    __slots__ = ("materialized", "failed", "in_progress", "materialized_count", "failed_count", "in_progress_count", "missing_count", "selected_count", "as_of")
+    MATERIALIZED_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    IN_PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    MATERIALIZED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    FAILED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    IN_PROGRESS_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MISSING_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SELECTED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    materialized: _partitions_pb2.PartitionSubset
+    failed: _partitions_pb2.PartitionSubset
+    in_progress: _partitions_pb2.PartitionSubset
+    materialized_count: int
+    failed_count: int
+    in_progress_count: int
+    missing_count: int
+    selected_count: int
+    as_of: _timestamp_pb2.Timestamp
+    def __init__(self, materialized: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., failed: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., in_progress: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., materialized_count: _Optional[int] = ..., failed_count: _Optional[int] = ..., in_progress_count: _Optional[int] = ..., missing_count: _Optional[int] = ..., selected_count: _Optional[int] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

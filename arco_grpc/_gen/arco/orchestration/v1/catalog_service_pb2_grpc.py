@@ -82,6 +82,11 @@ class CatalogServiceStub:
                 request_serializer=arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetDownstreamPartitionsRequest.SerializeToString,
                 response_deserializer=arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetDownstreamPartitionsResponse.FromString,
                 _registered_method=True)
+        self.GetPartitionStatus = channel.unary_unary(
+                '/arco.orchestration.v1.CatalogService/GetPartitionStatus',
+                request_serializer=arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetPartitionStatusRequest.SerializeToString,
+                response_deserializer=arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetPartitionStatusResponse.FromString,
+                _registered_method=True)
 
 
 class CatalogServiceServicer:
@@ -169,6 +174,20 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetPartitionStatus(self, request, context):
+        """The status of a selection of one asset's partitions, as compact subsets:
+        materialized, failed, in progress, and how many of each and how many are
+        missing. A partition's status follows its latest finished attempt
+        (success: materialized; failure: failed, as in Dagster, where a later
+        failure shows over an earlier materialization); while an attempt at it
+        is in flight it is in progress. Kept up to date in the transaction of
+        every chunk event, never computed by listing keys. NOT_FOUND for an
+        unknown asset; FAILED_PRECONDITION when the asset is unpartitioned.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CatalogServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -216,6 +235,11 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.GetDownstreamPartitions,
                     request_deserializer=arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetDownstreamPartitionsRequest.FromString,
                     response_serializer=arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetDownstreamPartitionsResponse.SerializeToString,
+            ),
+            'GetPartitionStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPartitionStatus,
+                    request_deserializer=arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetPartitionStatusRequest.FromString,
+                    response_serializer=arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetPartitionStatusResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -464,6 +488,33 @@ class CatalogService:
             '/arco.orchestration.v1.CatalogService/GetDownstreamPartitions',
             arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetDownstreamPartitionsRequest.SerializeToString,
             arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetDownstreamPartitionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPartitionStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arco.orchestration.v1.CatalogService/GetPartitionStatus',
+            arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetPartitionStatusRequest.SerializeToString,
+            arco_dot_orchestration_dot_v1_dot_catalog__service__pb2.GetPartitionStatusResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -36,7 +36,7 @@ class DynamicPartitionsDeleted(_message.Message):
     def __init__(self, name: _Optional[str] = ..., keys: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class BackfillCreated(_message.Message):
-    __slots__ = ("backfill_id", "targets", "max_concurrency", "order", "tags", "title", "description", "creator", "as_of", "fingerprint", "retry_policy")
+    __slots__ = ("backfill_id", "targets", "max_concurrency", "order", "tags", "title", "description", "creator", "as_of", "fingerprint", "retry_policy", "reprocess_policy")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -55,6 +55,7 @@ class BackfillCreated(_message.Message):
     AS_OF_FIELD_NUMBER: _ClassVar[int]
     FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
     RETRY_POLICY_FIELD_NUMBER: _ClassVar[int]
+    REPROCESS_POLICY_FIELD_NUMBER: _ClassVar[int]
     backfill_id: str
     targets: _containers.RepeatedCompositeFieldContainer[_backfills_pb2.BackfillTarget]
     max_concurrency: int
@@ -66,7 +67,8 @@ class BackfillCreated(_message.Message):
     as_of: _timestamp_pb2.Timestamp
     fingerprint: str
     retry_policy: _backfills_pb2.RetryPolicy
-    def __init__(self, backfill_id: _Optional[str] = ..., targets: _Optional[_Iterable[_Union[_backfills_pb2.BackfillTarget, _Mapping]]] = ..., max_concurrency: _Optional[int] = ..., order: _Optional[_Union[_backfills_pb2.Backfill.Order, str]] = ..., tags: _Optional[_Mapping[str, str]] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., creator: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., fingerprint: _Optional[str] = ..., retry_policy: _Optional[_Union[_backfills_pb2.RetryPolicy, _Mapping]] = ...) -> None: ...
+    reprocess_policy: _backfills_pb2.ReprocessPolicy
+    def __init__(self, backfill_id: _Optional[str] = ..., targets: _Optional[_Iterable[_Union[_backfills_pb2.BackfillTarget, _Mapping]]] = ..., max_concurrency: _Optional[int] = ..., order: _Optional[_Union[_backfills_pb2.Backfill.Order, str]] = ..., tags: _Optional[_Mapping[str, str]] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., creator: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., fingerprint: _Optional[str] = ..., retry_policy: _Optional[_Union[_backfills_pb2.RetryPolicy, _Mapping]] = ..., reprocess_policy: _Optional[_Union[_backfills_pb2.ReprocessPolicy, str]] = ...) -> None: ...
 
 class BackfillStarted(_message.Message):
     __slots__ = ()
@@ -331,3 +333,31 @@ class RetriedTarget(_message.Message):
     chunk_count: int
     failed_count: int
     def __init__(self, asset_key: _Optional[str] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ..., chunk_count: _Optional[int] = ..., failed_count: _Optional[int] = ...) -> None: ...
+
+class StoredPartitionStatus(_message.Message):
+    __slots__ = ("materialized", "failed", "in_progress")
+    MATERIALIZED_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    IN_PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    materialized: StoredSubset
+    failed: StoredSubset
+    in_progress: _containers.RepeatedCompositeFieldContainer[StoredSubset]
+    def __init__(self, materialized: _Optional[_Union[StoredSubset, _Mapping]] = ..., failed: _Optional[_Union[StoredSubset, _Mapping]] = ..., in_progress: _Optional[_Iterable[_Union[StoredSubset, _Mapping]]] = ...) -> None: ...
+
+class StoredSubset(_message.Message):
+    __slots__ = ("bounds", "bands")
+    BOUNDS_FIELD_NUMBER: _ClassVar[int]
+    BANDS_FIELD_NUMBER: _ClassVar[int]
+    bounds: _containers.RepeatedScalarFieldContainer[int]
+    bands: _containers.RepeatedCompositeFieldContainer[StoredBand]
+    def __init__(self, bounds: _Optional[_Iterable[int]] = ..., bands: _Optional[_Iterable[_Union[StoredBand, _Mapping]]] = ...) -> None: ...
+
+class StoredBand(_message.Message):
+    __slots__ = ("first_start", "first_end", "second_bounds")
+    FIRST_START_FIELD_NUMBER: _ClassVar[int]
+    FIRST_END_FIELD_NUMBER: _ClassVar[int]
+    SECOND_BOUNDS_FIELD_NUMBER: _ClassVar[int]
+    first_start: int
+    first_end: int
+    second_bounds: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, first_start: _Optional[int] = ..., first_end: _Optional[int] = ..., second_bounds: _Optional[_Iterable[int]] = ...) -> None: ...
