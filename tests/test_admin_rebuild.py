@@ -18,9 +18,9 @@ from arco_grpc._gen.arco.orchestration.v1 import events_pb2, worker_service_pb2 
 from arco_grpc.cli import main
 from arco_grpc.store.sqlite._schema import PROJECTION_TABLES
 from tests.service.backfill_helpers import Backfills, create, target
-from tests.service.builders import apply, asset, daily, key_range
+from tests.service.builders import apply, asset, daily, dep, key_range
 from tests.service.conftest import db_path  # noqa: F401 - fixtures
-from tests.service.test_worker_support import FAILED, ManualClock, Workers, start_workers, stop_workers
+from tests.service.test_worker_support import FAILED, ManualClock, Workers, no_backoff, start_workers, stop_workers
 
 ASSETS = ("orders", "regions", "grid", "customers/profiles", "minutely")
 
@@ -161,6 +161,13 @@ async def test_rebuilt_projections_equal_the_live_ones(db_path: Path) -> None:  
     await w.catalog.AddDynamicPartitions(
         capi.AddDynamicPartitionsRequest(request_id="customers-1", name="customers", keys=["acme", "globex"])
     )
+    # Two dependent assets, failures for good at once: downstream partitions end UPSTREAM_FAILED.
+    await w.catalog.ApplyAssets(apply(
+        "gated-catalog", asset("gated/up", daily("2024-01-01"), chunk=2),
+        asset("gated/down", daily("2024-01-01"), dep("gated/up"), chunk=3),
+    ))
+    month = key_range("2024-01-01", "2024-01-31")
+    await w.create("gated", target("gated/up", month), target("gated/down", month), retry_policy=no_backoff(1))
     await workload(backfills, rng, "first", 40)
     await worker_steps(w, rng, "first", 120)
     first_half = events(db_path)
@@ -179,7 +186,7 @@ async def test_rebuilt_projections_equal_the_live_ones(db_path: Path) -> None:  
     assert any(t.skipped for spec in specs for t in spec.targets)  # some reprocess policy skipped partitions
     kinds = {row[3] for row in written}
     assert {"ChunksLeased", "ChunkSucceeded", "ChunkFailed", "ChunksCompleted", "ChunkLeaseExpired", "ChunkReleased",
-            "RetryRoundOpened"} <= kinds
+            "RetryRoundOpened", "PartitionsUpstreamFailed"} <= kinds
 
     out = io.StringIO()
     code = await asyncio.to_thread(main, ["admin", "rebuild-projections", "--db", str(db_path)], out)

@@ -23,8 +23,15 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Union
 
-from arco_grpc.domain.backfill_progress import fold_chunk_batch, fold_chunk_event, fold_retry_round
-from arco_grpc.domain.chunk_events import CHUNK_BATCH_TYPES, CHUNK_EVENT_TYPES, ChunkBatch, ChunkEvent, RetryRoundOpened
+from arco_grpc.domain.backfill_progress import fold_chunk_batch, fold_chunk_event, fold_retry_round, fold_upstream_failed
+from arco_grpc.domain.chunk_events import (
+    CHUNK_BATCH_TYPES,
+    CHUNK_EVENT_TYPES,
+    ChunkBatch,
+    ChunkEvent,
+    PartitionsUpstreamFailed,
+    RetryRoundOpened,
+)
 from arco_grpc.domain.outcomes import Outcomes
 from arco_grpc.domain.partition_status import ReprocessPolicy, Skipped
 from arco_grpc.domain.retry_policy import RetryPolicy
@@ -153,6 +160,7 @@ class BackfillCompleted:
 
     partitions_succeeded: int
     partitions_failed: int
+    partitions_upstream_failed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +183,7 @@ LifecycleEvent = Union[
     BackfillConcurrencyChanged,
 ]
 # Everything a backfill's stream holds.
-BackfillEvent = Union[LifecycleEvent, ChunkEvent, ChunkBatch, RetryRoundOpened]
+BackfillEvent = Union[LifecycleEvent, ChunkEvent, ChunkBatch, RetryRoundOpened, PartitionsUpstreamFailed]
 
 # ---- commands -----------------------------------------------------------
 
@@ -272,6 +280,11 @@ class Backfill:
         return self.outcomes.failed_count
 
     @property
+    def partitions_upstream_failed(self) -> int:
+        """Partitions that will not run because an upstream partition they read failed."""
+        return self.outcomes.upstream_failed_count
+
+    @property
     def retry_policy(self) -> RetryPolicy:
         """How chunks are retried."""
         return self.spec.retry_policy
@@ -359,7 +372,11 @@ def settle(backfill: Backfill) -> list[BackfillEvent]:
     """The lifecycle events chunk events lead to: completion once every chunk of the round is terminal,
     CANCELLED once a cancelling backfill has no chunk leased."""
     if backfill.state is BackfillState.RUNNING and backfill.round_done and backfill.leased_chunks == 0:
-        return [BackfillCompleted(backfill.partitions_succeeded, backfill.partitions_failed)]
+        return [
+            BackfillCompleted(
+                backfill.partitions_succeeded, backfill.partitions_failed, backfill.partitions_upstream_failed
+            )
+        ]
     if backfill.state is BackfillState.CANCELLING and backfill.leased_chunks == 0:
         return [BackfillCancelled(_unfinished_partitions(backfill))]
     return []
@@ -389,6 +406,9 @@ def evolve(backfill: Backfill | None, event: BackfillEvent) -> Backfill:
     if isinstance(event, CHUNK_BATCH_TYPES):
         return fold_chunk_batch(backfill, event)  # type: ignore[arg-type]
     bumped = replace(backfill, version=backfill.version + 1)
+    if isinstance(event, PartitionsUpstreamFailed):
+        positions = [bumped.target_position(target.asset_key) for target in event.targets]
+        return fold_upstream_failed(bumped, event, positions)
     if isinstance(event, RetryRoundOpened):
         positions = [bumped.target_position(target.asset_key) for target in event.targets]
         return replace(fold_retry_round(bumped, event, positions), state=BackfillState.RUNNING)
@@ -435,6 +455,7 @@ def _unfinished_partitions(backfill: Backfill) -> int:
         backfill.partitions_total
         - backfill.partitions_succeeded
         - backfill.partitions_failed
+        - backfill.partitions_upstream_failed
         - backfill.partitions_running
     )
 

@@ -23,6 +23,7 @@ from arco_grpc.domain.chunk_events import (
     ChunksCompleted,
     ChunksLeased,
     ChunkSucceeded,
+    PartitionsUpstreamFailed,
     RetryRoundOpened,
 )
 from arco_grpc.domain.outcomes import Outcomes, without
@@ -130,3 +131,15 @@ def fold_retry_round(backfill: Backfill, event: RetryRoundOpened, targets: Seque
         chunks_total=backfill.chunks_total + chunks,
         round_partitions=sum(retried.partitions.count for retried in event.targets),
     )
+
+
+def fold_upstream_failed(backfill: Backfill, event: PartitionsUpstreamFailed, targets: Sequence[int]) -> Backfill:
+    """``backfill`` after partitions became UPSTREAM_FAILED; ``targets`` are the positions of ``event.targets``.
+
+    The chunks the event ends count as finished (``version`` is the caller's business).
+    """
+    outcomes = backfill.outcomes
+    for position, target in zip(targets, event.targets):
+        outcomes = outcomes.block(position, target.partitions)
+    finished = sum(target.chunk_count for target in event.targets)
+    return replace(backfill, outcomes=outcomes, round_finished=backfill.round_finished + finished)

@@ -28,11 +28,13 @@ class ChunkState(IntEnum):
     SUCCEEDED = 3
     FAILED = 4
     CANCELLED = 5
+    # Never leased: a failure upstream blocked every partition (a planned chunk's state; it has no row).
+    UPSTREAM_FAILED = 6
 
     @property
     def is_terminal(self) -> bool:
-        """True for SUCCEEDED, FAILED and CANCELLED: the chunk will not run again in its round."""
-        return self in (ChunkState.SUCCEEDED, ChunkState.FAILED, ChunkState.CANCELLED)
+        """True for every state but PENDING and LEASED: the chunk will not run again in its round."""
+        return self not in (ChunkState.PENDING, ChunkState.LEASED)
 
 
 class RunState(IntEnum):
@@ -162,6 +164,29 @@ class RetryRoundOpened:
     targets: tuple[RetriedTarget, ...]
     include_unattempted: bool
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamFailedTarget:
+    """Partitions of one target that will not run because an upstream partition they read failed.
+
+    ``chunk_count`` counts the chunks of the current round that end with it:
+    never leased, and holding no partition left to run.
+    """
+
+    asset_key: str
+    partitions: AnySubset
+    chunk_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionsUpstreamFailed:
+    """A failure for good made partitions downstream of it, inside the backfill, UPSTREAM_FAILED.
+
+    Appended in the same batch as the failure that causes it.
+    """
+
+    targets: tuple[UpstreamFailedTarget, ...]
 
 
 @dataclass(frozen=True, slots=True)

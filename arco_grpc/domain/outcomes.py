@@ -1,10 +1,12 @@
-"""What became of each target's partitions: those that succeeded and those that failed for good.
+"""What became of each target's partitions: succeeded, failed for good, or upstream failed.
 
 Kept as compact subsets (index ranges) per target, so counting and retrying
 cost what the ranges cost, never what the partitions count. A partition is
-in at most one of the two: a success after a retry removes nothing from
-``failed`` because a retry round takes its partitions out of ``failed``
-when it opens.
+in at most one of the three: a success after a retry removes nothing from
+``failed`` because a retry round takes its partitions out of ``failed`` (and
+``upstream_failed``) when it opens. ``upstream_failed`` holds the partitions
+that will not run because an upstream partition they read inside the
+backfill failed (see ``planning.asset_graph``).
 """
 
 from __future__ import annotations
@@ -60,15 +62,20 @@ def within(inner: AnySubset, outer: AnySubset) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Outcomes:
-    """Per target (in target order): partitions that succeeded, and partitions that failed for good."""
+    """Per target (in target order): partitions that succeeded, failed for good, and upstream failed."""
 
     succeeded: tuple[AnySubset, ...]
     failed: tuple[AnySubset, ...]
+    upstream_failed: tuple[AnySubset, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.upstream_failed) != len(self.succeeded):
+            object.__setattr__(self, "upstream_failed", (EMPTY,) * len(self.succeeded))
 
     @classmethod
     def none(cls, targets: int) -> Outcomes:
         """No outcome yet for any of ``targets`` targets."""
-        return cls((EMPTY,) * targets, (EMPTY,) * targets)
+        return cls((EMPTY,) * targets, (EMPTY,) * targets, (EMPTY,) * targets)
 
     @property
     def succeeded_count(self) -> int:
@@ -80,13 +87,18 @@ class Outcomes:
         """Partitions that failed for good, over every target."""
         return sum(subset.count for subset in self.failed)
 
+    @property
+    def upstream_failed_count(self) -> int:
+        """Partitions that will not run because an upstream partition failed, over every target."""
+        return sum(subset.count for subset in self.upstream_failed)
+
     def succeed(self, target: int, partitions: AnySubset) -> Outcomes:
         """``partitions`` of ``target`` succeeded."""
         if partitions.is_empty:
             return self
         succeeded = list(self.succeeded)
         succeeded[target] = unite(succeeded[target], partitions)
-        return Outcomes(tuple(succeeded), self.failed)
+        return Outcomes(tuple(succeeded), self.failed, self.upstream_failed)
 
     def fail(self, target: int, partitions: AnySubset) -> Outcomes:
         """``partitions`` of ``target`` failed for good."""
@@ -94,7 +106,7 @@ class Outcomes:
             return self
         failed = list(self.failed)
         failed[target] = unite(failed[target], partitions)
-        return Outcomes(self.succeeded, tuple(failed))
+        return Outcomes(self.succeeded, tuple(failed), self.upstream_failed)
 
     def record(self, succeeded: dict[int, list[AnySubset]], failed: dict[int, list[AnySubset]]) -> Outcomes:
         """The outcomes after ``succeeded[target]`` succeeded and ``failed[target]`` failed for good, per target."""
@@ -105,10 +117,19 @@ class Outcomes:
             succeeded_now[target] = unite_all(succeeded_now[target], parts)
         for target, parts in failed.items():
             failed_now[target] = unite_all(failed_now[target], parts)
-        return Outcomes(tuple(succeeded_now), tuple(failed_now))
+        return Outcomes(tuple(succeeded_now), tuple(failed_now), self.upstream_failed)
 
     def retry(self, target: int, partitions: AnySubset) -> Outcomes:
-        """``partitions`` of ``target`` are being retried: they are no longer failed."""
-        failed = list(self.failed)
+        """``partitions`` of ``target`` are being retried: they are no longer failed or upstream failed."""
+        failed, upstream_failed = list(self.failed), list(self.upstream_failed)
         failed[target] = without(failed[target], partitions)
-        return Outcomes(self.succeeded, tuple(failed))
+        upstream_failed[target] = without(upstream_failed[target], partitions)
+        return Outcomes(self.succeeded, tuple(failed), tuple(upstream_failed))
+
+    def block(self, target: int, partitions: AnySubset) -> Outcomes:
+        """``partitions`` of ``target`` will not run: an upstream partition they read failed."""
+        if partitions.is_empty:
+            return self
+        upstream_failed = list(self.upstream_failed)
+        upstream_failed[target] = unite(upstream_failed[target], partitions)
+        return Outcomes(self.succeeded, self.failed, tuple(upstream_failed))

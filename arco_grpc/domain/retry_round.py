@@ -1,6 +1,7 @@
 """RetryFailedPartitions as a pure decision: which partitions a new round retries.
 
-The retried set of a target is exactly its failed partitions, plus, for a
+The retried set of a target is exactly its failed partitions and the ones
+they blocked (upstream failed, inside the backfill), plus, for a
 cancelled backfill asked with ``include_unattempted``, its partitions without
 an outcome (never attempted, or cut short by the cancel). It is computed from
 the backfill's outcomes and the target's selection only, so it can never hold
@@ -32,10 +33,11 @@ class RetryFailedPartitions:
 def retried_partitions(
     backfill: Backfill, selections: Sequence[AnySubset], include_unattempted: bool
 ) -> list[tuple[AnySubset, int]]:
-    """Per target: the partitions a retry round would hold, and how many of them had failed."""
+    """Per target: the partitions a retry round would hold, and how many of them had an outcome (failed or
+    upstream failed: the rest had none, so the cancel counted them)."""
     retried = []
     for position, selection in enumerate(selections):
-        failed = backfill.outcomes.failed[position]
+        failed = unite(backfill.outcomes.failed[position], backfill.outcomes.upstream_failed[position])
         chosen = failed
         if include_unattempted and backfill.state is BackfillState.CANCELLED:
             unattempted = without(without(selection, backfill.outcomes.succeeded[position]), failed)

@@ -96,7 +96,16 @@ class BackfillGraph:
         self._children: dict[str, tuple[GraphEdge, ...]] = {
             key: tuple(e for e in kept if e.upstream == key) for key in self._assets
         }
+        self._edges = tuple(kept)
         self.order: tuple[str, ...] = self._topological_order([a.asset_key for a in assets])
+
+    def with_selections(self, selections: Mapping[str, AnySubset]) -> BackfillGraph:
+        """The same assets and dependencies over other selections (a retry round's, say)."""
+        assets = [
+            GraphAsset(key, self._assets[key].space, selections.get(key, none_of(self._assets[key].space)))
+            for key in self._assets
+        ]
+        return BackfillGraph(assets, self._edges)
 
     def _topological_order(self, given: list[str]) -> tuple[str, ...]:
         """Upstream before downstream; among equals, the order the assets were given in (stable)."""

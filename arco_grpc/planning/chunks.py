@@ -64,6 +64,47 @@ def chunk_selection(selection: Selection, chunk_size: int, index: int, order: Di
     return selection.slice(start, stop)
 
 
+def _position_runs(selection: Selection, partitions: Selection) -> list[tuple[int, int]]:
+    """Ascending runs ``[start, stop)`` of positions in ``selection`` of the partitions also in ``partitions``."""
+    runs: list[tuple[int, int]] = []
+    if isinstance(selection, PartitionSubset):
+        if not isinstance(partitions, PartitionSubset):
+            return runs
+        for first, stop in (partitions & selection).ranges:
+            start = selection.rank(first)
+            assert start is not None
+            runs.append((start, start + stop - first))
+    else:
+        if not isinstance(partitions, MultiPartitionSubset):
+            return runs
+        for first_start, first_stop, second in (partitions & selection).bands:
+            for i in range(first_start, first_stop):
+                for low, high in second.ranges:
+                    start = selection.rank((i, low))
+                    assert start is not None
+                    runs.append((start, start + high - low))
+    return list(PartitionSubset.from_ranges(runs).ranges)
+
+
+def chunks_within(selection: Selection, chunk_size: int, order: DispatchOrder, partitions: Selection) -> PartitionSubset:
+    """The indices of the chunks of ``selection`` whose partitions are all in ``partitions``.
+
+    Costs O(runs of ``partitions`` in ``selection``), never O(chunks).
+    """
+    total = selection.count
+    last = chunk_count(total, chunk_size) - 1
+    indices: list[tuple[int, int]] = []
+    for start, stop in _position_runs(selection, partitions):
+        if order is DispatchOrder.BACKWARD:
+            start, stop = total - stop, total - start
+        first, end = -(-start // chunk_size), stop // chunk_size
+        if stop == total and last * chunk_size >= start:
+            end = last + 1  # the last chunk may be short
+        if first < end:
+            indices.append((first, end))
+    return PartitionSubset.from_ranges(indices)
+
+
 def run_key(backfill_id: str, asset_key: str, round_number: int, chunk_index: int, attempt: int) -> str:
     """The run key of one attempt at one chunk: a pure function of its five inputs.
 

@@ -30,7 +30,7 @@ from arco_grpc.service.backfill_book import BackfillBook, Staging
 from arco_grpc.service.backfill_chunks import LeaseExpiry, Rounds
 from arco_grpc.service.backfill_fold import project_backfills
 from arco_grpc.service.backfill_messages import TRANSITION_LIMIT, backfill_to_proto, plan_to_proto
-from arco_grpc.service.backfill_plans import ResolvedPlan, ResolvedTarget
+from arco_grpc.service.backfill_plans import AssetPartitioning, ResolvedPlan, ResolvedTarget, graph_of
 from arco_grpc.service.backfill_projection import Projected, apply_event, backfill_stream, projected_from_record
 from arco_grpc.service.backfill_requests import CreateRequest
 from arco_grpc.service.chunk_listing import ChunkFilter, Position, get_chunk, list_chunk_page, target_of
@@ -89,9 +89,11 @@ class BackfillApplication:
 
     async def _resolve(self, backfill_id: str, request: CreateRequest, as_of: datetime) -> tuple[BackfillCreated, ResolvedPlan]:
         targets: list[ResolvedTarget] = []
+        assets: list[AssetPartitioning] = []
         for position, wanted in enumerate(request.targets):
             field = f"targets[{position}]"
             asset = await self._plans.current_asset(wanted.asset_key, f"{field}.asset_key")
+            assets.append(asset)
             try:
                 target, space, selection = await self._plans.resolve_new(
                     asset, wanted.selector, request.chunk_size, as_of
@@ -105,6 +107,14 @@ class BackfillApplication:
                 selection = remaining_selection(selection, skipped)
                 target = replace(target, skipped=skipped, partition_count=selection.count)
             targets.append(ResolvedTarget(position, target, space, selection))
+        try:
+            graph = graph_of(targets, assets)
+        except InvalidArgument as error:
+            raise InvalidArgument(error.message, field="targets", reason="TARGETS_IN_A_CYCLE") from None
+        if graph is not None and graph.order != tuple(t.asset_key for t in targets):
+            # Upstream targets first: plan order is dispatch order, so parents go out before their children.
+            by_key = {t.asset_key: t for t in targets}
+            targets = [replace(by_key[key], position=position) for position, key in enumerate(graph.order)]
         created = BackfillCreated(
             backfill_id=backfill_id,
             targets=tuple(t.target for t in targets),
@@ -119,7 +129,7 @@ class BackfillApplication:
             retry_policy=request.retry_policy,
             reprocess_policy=request.reprocess_policy,
         )
-        return created, ResolvedPlan(backfill_id, request.order, tuple(targets))
+        return created, ResolvedPlan(backfill_id, request.order, tuple(targets), graph)
 
     @staticmethod
     def _refuse_nothing_to_run(created: BackfillCreated) -> None:
@@ -256,9 +266,10 @@ class BackfillApplication:
         record = await self._store.get_backfill(backfill_id)
         if record is None:
             raise not_found(backfill_id)
-        spec = projected_from_record(record).backfill.spec
+        backfill = projected_from_record(record).backfill
         rows = await self._store.backfill_rounds(backfill_id) if record.round > 1 else []
-        return await self._plans.plan_of(spec), Rounds.of(record.round, record.state, rows)
+        plan = await self._plans.plan_of(backfill.spec)
+        return plan, Rounds.of(record.round, record.state, rows, plan, backfill.outcomes.upstream_failed)
 
     async def list_chunks(
         self, backfill_id: str, where_assets: str, where: ChunkFilter, start: Position, page_size: int

@@ -12,6 +12,14 @@ append writes. Dispatch state, rebuilt from the projections at startup:
   only while PENDING);
 - ``leases``: the chunks leased now, with the expiry heartbeats extend (in
   memory only; the recorded expiry is the lease event's).
+
+When the targets depend on each other (``plan.graph``), a chunk of a
+downstream target goes out only once every upstream partition it reads inside
+the current round has succeeded: a target's cursor stops at its first chunk
+that must wait (chunks go out in order), and passes over chunks that will never
+run because a failure upstream blocked all of their partitions. When a
+partition fails for good, the partitions downstream of it (transitively, inside
+the round) become UPSTREAM_FAILED in the same batch (PartitionsUpstreamFailed).
 """
 
 from __future__ import annotations
@@ -25,11 +33,13 @@ from datetime import datetime, timedelta
 
 from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as bf
 from arco_grpc.domain.backfill import Backfill, BackfillEvent, BackfillState, settle
-from arco_grpc.domain.chunk_events import ChunkState, RetryRoundOpened
+from arco_grpc.domain.chunk_events import ChunkState, PartitionsUpstreamFailed, RetryRoundOpened, UpstreamFailedTarget
 from arco_grpc.domain.chunks import Chunk, ChunkKey
+from arco_grpc.domain.outcomes import unite, without
 from arco_grpc.partitions.selection import AnySubset
 from arco_grpc.partitions.subset import PartitionSubset
-from arco_grpc.planning.chunks import chunk_count, chunk_selection
+from arco_grpc.planning.asset_graph import BackfillGraph
+from arco_grpc.planning.chunks import chunk_count, chunk_selection, chunks_within
 from arco_grpc.service.backfill_fold import FoldState, Writes, fold_event
 from arco_grpc.service.backfill_messages import TRANSITION_LIMIT, backfill_to_proto
 from arco_grpc.service.backfill_plans import ResolvedPlan
@@ -114,6 +124,23 @@ class BackfillBook:
         self.broken = False
         self.on_lease: LeaseListener | None = None
         self.on_retry: RetryListener | None = None
+        # Dependency gating (None: the targets do not depend on each other).
+        self.graph: BackfillGraph | None = None
+        self._gated: list[bool] = [False] * len(plan.targets)
+        # Per target: chunks below this index that never run (all upstream failed), past the cursor.
+        self._blocked_to: list[int] = [0] * len(plan.targets)
+        self._failed_seen = -1
+        self._set_graph()
+
+    def _set_graph(self) -> None:
+        graph = self.plan.graph
+        if graph is None:
+            return
+        if self.backfill.round > 1:
+            graph = graph.with_selections({t.asset_key: s for t, s in zip(self.plan.targets, self.sources)})
+        self.graph = graph
+        self._gated = [bool(graph.parents(t.asset_key)) for t in self.plan.targets]
+        self._blocked_to = [0] * len(self.plan.targets)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -166,7 +193,10 @@ class BackfillBook:
             if count >= limit:
                 break
             if assets is None or target.asset_key in assets:
-                count += self.round_chunk_counts[target.position] - self.cursors[target.position]
+                if self._gated[target.position]:
+                    count += len(self._gated_chunks(target.position, limit - count))
+                else:
+                    count += self.round_chunk_counts[target.position] - self.cursors[target.position]
         return min(count, limit)
 
     def next_chunks(self, now: datetime, assets: frozenset[str] | None, limit: int) -> list[Chunk]:
@@ -193,6 +223,11 @@ class BackfillBook:
             while next_ready < len(ready) and ready[next_ready].target == position and len(picked) < limit:
                 picked.append(self.chunks[ready[next_ready]])
                 next_ready += 1
+            if self._gated[position]:
+                picked.extend(self._gated_chunks(position, limit - len(picked)))
+                if len(picked) >= limit:
+                    break
+                continue
             cursor = self.cursors[position]
             stop = min(self.round_chunk_counts[position], cursor + limit - len(picked))
             if cursor < stop:
@@ -207,13 +242,84 @@ class BackfillBook:
                 break
         return picked
 
+    def _gated_chunks(self, position: int, limit: int) -> list[Chunk]:
+        """Up to ``limit`` never-leased chunks of a gated target that may go out now, in plan order.
+
+        Stops at the first chunk that must wait for its upstream partitions;
+        passes over chunks whose partitions are all upstream failed (and
+        remembers where such a run of them ends). Changes nothing else.
+        """
+        graph = self.graph
+        assert graph is not None
+        target = self.plan.targets[position]
+        asset_key, size, order = target.asset_key, target.target.chunk_size, self.plan.order
+        source = self.sources[position]
+        outcomes = self.backfill.outcomes
+        blocked = outcomes.upstream_failed[position]
+        succeeded = {t.asset_key: outcomes.succeeded[t.position] for t in self.plan.targets}
+        round_number = self.backfill.round
+        count = self.round_chunk_counts[position]
+        index = max(self.cursors[position], self._blocked_to[position])
+        picked: list[Chunk] = []
+        front = True  # still in the run of blocked chunks right after the cursor
+        while index < count and len(picked) < limit:
+            partitions = chunk_selection(source, size, index, order)
+            runnable = without(partitions, blocked)
+            if runnable.is_empty:
+                index += 1
+                if front:
+                    self._blocked_to[position] = index
+                continue
+            front = False
+            if not graph.gate(asset_key, runnable, succeeded, {}).ready:
+                break
+            picked.append(Chunk(ChunkKey(position, round_number, index), asset_key, partitions, partitions.count, runnable))
+            index += 1
+        return picked
+
+    def _upstream_failed_now(self) -> PartitionsUpstreamFailed | None:
+        """The partitions that new failures for good keep from running, or None when there are none."""
+        graph = self.graph
+        backfill = self.backfill
+        if graph is None or backfill.partitions_failed == self._failed_seen:
+            return None
+        self._failed_seen = backfill.partitions_failed
+        outcomes = backfill.outcomes
+        targets = self.plan.targets
+        failed = {t.asset_key: outcomes.failed[t.position] for t in targets if not outcomes.failed[t.position].is_empty}
+        if not failed:
+            return None
+        succeeded = {t.asset_key: outcomes.succeeded[t.position] for t in targets}
+        closure = graph.failure_closure(failed, succeeded)
+        blocked = []
+        for target in targets:
+            position = target.position
+            reached = closure.get(target.asset_key)
+            if reached is None:
+                continue
+            before = outcomes.upstream_failed[position]
+            new = without(reached, before)
+            if new.is_empty:
+                continue
+            source, size, order = self.sources[position], target.target.chunk_size, self.plan.order
+            ended = without(
+                chunks_within(source, size, order, unite(reached, before)), chunks_within(source, size, order, before)
+            )
+            ended = ended & PartitionSubset.of_range(self.cursors[position], self.round_chunk_counts[position])
+            blocked.append(UpstreamFailedTarget(target.asset_key, new, ended.count))
+        return PartitionsUpstreamFailed(tuple(blocked)) if blocked else None
+
     # -- folding -----------------------------------------------------------------------
 
     def apply(self, events: Sequence[BackfillEvent], at: datetime, request_id: str | None, staging: Staging) -> None:
-        """Folds decided ``events`` into the book, then what they lead to (``settle``), and stages it all."""
+        """Folds decided ``events`` into the book, then what they lead to (partitions upstream failed,
+        ``settle``), and stages it all."""
         if not events:
             return
         self._fold(events, at, request_id, staging)
+        blocked = self._upstream_failed_now()
+        if blocked is not None:
+            self._fold([blocked], at, request_id, staging)
         consequences = settle(self.backfill)
         if consequences:
             self._fold(consequences, at, request_id, staging)
@@ -290,6 +396,8 @@ class BackfillBook:
         self.chunks.clear()
         self.ready.clear()
         self.waiting.clear()
+        self._failed_seen = -1
+        self._set_graph()
 
     def restore_leases(self, now: datetime) -> list[LiveLease]:
         """Registers the leases of loaded chunks, each lapsing no sooner than one ttl after ``now``.

@@ -5,12 +5,14 @@ holds positions ``[k * size, (k + 1) * size)`` of the ordered selection, and
 a retry round's chunks cut the partitions it retries the same way. A stored
 row adds what happened to the chunk (state, attempt, run, lease, failures).
 Chunks that will never run read as CANCELLED: those not leased once a cancel
-was asked for, and those of a round a later round replaced.
+was asked for, and those of a round a later round replaced; a planned chunk of
+the current round whose partitions are all upstream failed reads as
+UPSTREAM_FAILED.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,7 +20,7 @@ from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as bf, partitions
 from arco_grpc.domain.backfill import BackfillState, DispatchOrder
 from arco_grpc.partitions.selection import AnySubset, subset_keys
 from arco_grpc.partitions.subset import PartitionSubset
-from arco_grpc.planning.chunks import chunk_count, chunk_dispatch_positions, chunk_selection, run_key
+from arco_grpc.planning.chunks import chunk_count, chunk_dispatch_positions, chunk_selection, chunks_within, run_key
 from arco_grpc.service.backfill_plans import ResolvedPlan, ResolvedTarget
 from arco_grpc.service.convert_chunk_events import decode_subset, subset_from_proto
 from arco_grpc.service.convert_partitions import datetime_to_proto, subset_to_proto
@@ -48,14 +50,26 @@ class Rounds:
     backfill_state: int
     # round -> target position -> the partitions it retries
     retried: dict[int, dict[int, AnySubset]] = field(default_factory=dict)
+    # target position -> the indices of the current round's chunks whose partitions are all upstream failed
+    blocked: dict[int, PartitionSubset] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, current: int, backfill_state: int, rows: list[RoundRecord]) -> Rounds:
-        """The rounds of a backfill from its round rows."""
+    def of(
+        cls, current: int, backfill_state: int, rows: list[RoundRecord], plan: ResolvedPlan | None = None,
+        upstream_failed: Sequence[AnySubset] = (),
+    ) -> Rounds:
+        """The rounds of a backfill from its round rows (and, with ``plan``, its upstream failed partitions)."""
         retried: dict[int, dict[int, AnySubset]] = {}
         for row in rows:
             retried.setdefault(row.round, {})[row.target_position] = decode_subset(row.partitions)
-        return cls(current, backfill_state, retried)
+        rounds = cls(current, backfill_state, retried)
+        if plan is not None:
+            for target, blocked in zip(plan.targets, upstream_failed):
+                if not blocked.is_empty:
+                    rounds.blocked[target.position] = chunks_within(
+                        rounds.source(target, current), target.target.chunk_size, plan.order, blocked
+                    )
+        return rounds
 
     def source(self, target: ResolvedTarget, round_number: int) -> AnySubset:
         """The partitions round ``round_number`` chunks for ``target``."""
@@ -74,6 +88,34 @@ class Rounds:
         if round_number < self.current:
             return bf.Chunk.STATE_CANCELLED
         return planned_chunk_state(self.backfill_state)
+
+    def planned_state_of(self, target_position: int, round_number: int, index: int) -> int:
+        """The state of planned chunk ``index``: UPSTREAM_FAILED when it never runs for that reason."""
+        blocked = self.blocked.get(target_position)
+        if round_number == self.current and blocked is not None and index in blocked:
+            return bf.Chunk.STATE_UPSTREAM_FAILED
+        return self.planned_state(round_number)
+
+    def next_planned_index(
+        self, target_position: int, round_number: int, start: int, admits: Callable[[int], bool]
+    ) -> int | None:
+        """The first planned chunk index at or after ``start`` whose state ``admits`` takes (None: none can)."""
+        usual = admits(self.planned_state(round_number))
+        blocked = self.blocked.get(target_position) if round_number == self.current else None
+        if blocked is None or blocked.is_empty:
+            return start if usual else None
+        wants_blocked = admits(bf.Chunk.STATE_UPSTREAM_FAILED)
+        if usual and wants_blocked:
+            return start
+        for low, high in blocked.ranges:
+            if high <= start:
+                continue
+            if wants_blocked:
+                return max(low, start)
+            if start < low:
+                return start
+            start = high  # inside a blocked run: the next usual chunk is right after it
+        return None if wants_blocked else start
 
     def shown_state(self, row_state: int, round_number: int) -> int:
         """The state a stored row reads as: a chunk waiting to run reads as planned chunks of its round do."""
@@ -146,7 +188,7 @@ def planned_chunk(
     """A chunk that has had no event."""
     rounds = rounds or Rounds(FIRST_ROUND, backfill_state)
     chunk = _round_chunk(plan, target, round_number, index, rounds.source(target, round_number))
-    chunk.state = rounds.planned_state(round_number)  # type: ignore[assignment]
+    chunk.state = rounds.planned_state_of(target.position, round_number, index)  # type: ignore[assignment]
     return chunk
 
 

@@ -24,6 +24,7 @@ from arco_grpc.store import BackfillRecord, ChunkStateCount, TransitionRecord
 # GetBackfill and mutation answers carry at most this many transitions (the
 # latest); ListBackfillEvents has the whole history.
 TRANSITION_LIMIT = 25
+_TERMINAL_CHUNK_STATES = (bf.Chunk.STATE_SUCCEEDED, bf.Chunk.STATE_FAILED, bf.Chunk.STATE_CANCELLED)
 
 
 def progress_of(record: BackfillRecord, counts: Sequence[ChunkStateCount]) -> bf.BackfillProgress:
@@ -33,12 +34,14 @@ def progress_of(record: BackfillRecord, counts: Sequence[ChunkStateCount]) -> bf
     chunks' attempts hold; pending is what the current round has not run yet
     (its planned chunks and what its waiting chunks still hold); the rest was
     cancelled. Chunks without a row are planned: PENDING in the current round,
-    CANCELLED in a replaced round or once a cancel was asked for.
+    CANCELLED in a replaced round or once a cancel was asked for, and
+    UPSTREAM_FAILED when a failure upstream ended them (the round counts them
+    finished; no row is written for them).
     """
     state = record.state
     rounds = Rounds(record.round, state)
     chunks: Counter[int] = Counter()
-    stored_current = stored_earlier = 0
+    stored_current = stored_earlier = finished_current = 0
     held_current = waiting_current = running = 0
     for count in counts:
         chunks[rounds.shown_state(count.state, count.round)] += count.chunks
@@ -46,18 +49,25 @@ def progress_of(record: BackfillRecord, counts: Sequence[ChunkStateCount]) -> bf
             running += count.remaining
         if count.round == record.round:
             stored_current += count.chunks
+            if count.state in _TERMINAL_CHUNK_STATES:
+                finished_current += count.chunks
             held_current += count.partitions
             if count.state == bf.Chunk.STATE_PENDING:
                 waiting_current += count.remaining
         elif count.round < record.round:
             stored_earlier += count.chunks
-    chunks[rounds.planned_state(record.round)] += record.round_chunks - stored_current
+    upstream_failed_chunks = max(0, record.round_finished - finished_current)
+    chunks[bf.Chunk.STATE_UPSTREAM_FAILED] += upstream_failed_chunks
+    chunks[rounds.planned_state(record.round)] += record.round_chunks - stored_current - upstream_failed_chunks
     chunks[bf.Chunk.STATE_CANCELLED] += record.chunks_total - record.round_chunks - stored_earlier
-    unresolved = record.partitions_total - record.partitions_succeeded - record.partitions_failed - running
+    upstream_failed = sum(decode_subset(outcome[2]).count for outcome in record.outcomes if outcome[2])
+    unresolved = (
+        record.partitions_total - record.partitions_succeeded - record.partitions_failed - upstream_failed - running
+    )
     pending = 0
     if state not in (BackfillState.CANCELLING, BackfillState.CANCELLED):
         round_partitions = record.round_partitions or record.partitions_total
-        pending = max(0, min(unresolved, round_partitions - held_current + waiting_current))
+        pending = max(0, min(unresolved, round_partitions - held_current + waiting_current - upstream_failed))
     return bf.BackfillProgress(
         partitions_total=record.partitions_total,
         partitions_succeeded=record.partitions_succeeded,
@@ -65,6 +75,7 @@ def progress_of(record: BackfillRecord, counts: Sequence[ChunkStateCount]) -> bf
         partitions_running=running,
         partitions_pending=pending,
         partitions_cancelled=max(0, unresolved - pending),
+        partitions_upstream_failed=upstream_failed,
         chunks_by_state={chunk_state_name(s): n for s, n in sorted(chunks.items()) if n > 0},
     )
 
@@ -85,11 +96,14 @@ def outcomes_to_proto(record: BackfillRecord) -> list[bf.TargetOutcome]:
     """Per target, its succeeded and failed partitions."""
     outcomes = []
     for position, asset_key in enumerate(record.asset_keys):
-        succeeded, failed = record.outcomes[position] if position < len(record.outcomes) else (None, None)
-        done, lost = decode_subset(succeeded), decode_subset(failed)
+        succeeded, failed, upstream_failed = (
+            record.outcomes[position] if position < len(record.outcomes) else (None, None, None)
+        )
+        done, lost, blocked = decode_subset(succeeded), decode_subset(failed), decode_subset(upstream_failed)
         outcomes.append(bf.TargetOutcome(
             asset_key=asset_key, succeeded=subset_to_proto(done), succeeded_count=done.count,
             failed=subset_to_proto(lost), failed_count=lost.count,
+            upstream_failed=subset_to_proto(blocked), upstream_failed_count=blocked.count,
         ))
     return outcomes
 

@@ -13,12 +13,14 @@ Resolved plans are cached: a backfill's plan never changes.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
 from arco_grpc._gen.arco.orchestration.v1 import assets_pb2, events_pb2
 from arco_grpc.domain.backfill import BackfillCreated, DispatchOrder, Target
+from arco_grpc.domain.catalog import AssetDependency
 from arco_grpc.domain.partition_status import remaining_selection
 from arco_grpc.errors import FailedPrecondition, InvalidArgument, NotFound
 from arco_grpc.partitions.dynamic import DynamicKeys
@@ -26,7 +28,9 @@ from arco_grpc.partitions.evaluate import PartitionsDefinition, partition_space
 from arco_grpc.partitions.selection import AnySubset, select
 from arco_grpc.partitions.selector import Selector, normalize_selector, selector_fingerprint
 from arco_grpc.partitions.space import PartitionSpace
+from arco_grpc.planning.asset_graph import BackfillGraph, GraphAsset, GraphEdge
 from arco_grpc.service.catalog_app import dynamic_stream
+from arco_grpc.service.convert_assets import mapping_from_proto
 from arco_grpc.service.convert_partitions import definition_from_proto, dynamic_names
 from arco_grpc.service.partition_status_rows import DynamicDeletions
 from arco_grpc.store import EventStore
@@ -66,6 +70,7 @@ class AssetPartitioning:
     max_partitions_per_chunk: int
     # The PartitionsDefinition message's deterministic bytes (its status space digests them).
     definition_bytes: bytes = b""
+    dependencies: tuple[AssetDependency, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +103,8 @@ class ResolvedPlan:
     backfill_id: str
     order: DispatchOrder
     targets: tuple[ResolvedTarget, ...]
+    # The dependencies among the targets (None: there are none, nothing waits for anything).
+    graph: BackfillGraph | None = None
 
     def target_named(self, asset_key: str) -> ResolvedTarget | None:
         """The target of ``asset_key``, if the backfill has one."""
@@ -107,10 +114,35 @@ class ResolvedPlan:
 def _partitioning(key: str, version: int, definition: bytes) -> AssetPartitioning:
     message = assets_pb2.Asset.FromString(definition)
     partitions = definition_from_proto(message.partitions) if message.HasField("partitions") else None
+    dependencies = tuple(
+        AssetDependency(d.asset_key, mapping_from_proto(d.mapping) if d.HasField("mapping") else None)
+        for d in message.dependencies
+    )
     return AssetPartitioning(
         key, version, partitions, message.chunk_policy.max_partitions_per_chunk or 1,
-        message.partitions.SerializeToString(deterministic=True),
+        message.partitions.SerializeToString(deterministic=True), dependencies,
     )
+
+
+def graph_of(targets: Sequence[ResolvedTarget], assets: Sequence[AssetPartitioning]) -> BackfillGraph | None:
+    """The dependencies among a backfill's targets (``assets`` in target order), or None when there are none.
+
+    Each target's graph selection is what its plan chunks (the reprocess
+    policy's skips are not in the backfill, so they never block).
+
+    Raises:
+        InvalidArgument: the targets depend on each other in a cycle.
+    """
+    keys = {target.asset_key for target in targets}
+    edges = [
+        GraphEdge(dependency.asset_key, asset.key, dependency.mapping)
+        for asset in assets
+        for dependency in asset.dependencies
+        if dependency.asset_key in keys
+    ]
+    if not edges:
+        return None
+    return BackfillGraph([GraphAsset(t.asset_key, t.space, t.selection) for t in targets], edges)
 
 
 def _fold_dynamic_events(payloads: list[tuple[str, bytes]]) -> DynamicKeys:
@@ -218,11 +250,12 @@ class PlanResolver:
         cached = self._plans.get(spec.backfill_id)
         if cached is not None:
             return cached
-        targets = []
+        targets, assets = [], []
         for position, target in enumerate(spec.targets):
             space, selection = await self._resolve_pinned(target, spec.as_of)
             targets.append(ResolvedTarget(position, target, space, selection))
-        plan = ResolvedPlan(spec.backfill_id, spec.order, tuple(targets))
+            assets.append(await self._asset_at(target.asset_key, target.asset_version))
+        plan = ResolvedPlan(spec.backfill_id, spec.order, tuple(targets), graph_of(targets, assets))
         self._plans.put(spec.backfill_id, plan)
         return plan
 

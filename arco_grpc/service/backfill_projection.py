@@ -106,8 +106,8 @@ class Projected:
             partitions_running=backfill.partitions_running,
             round_partitions=backfill.round_partitions,
             outcomes=tuple(
-                (encode_subset(succeeded), encode_subset(failed))
-                for succeeded, failed in zip(outcomes.succeeded, outcomes.failed)
+                (encode_subset(succeeded), encode_subset(failed), encode_subset(blocked))
+                for succeeded, failed, blocked in zip(outcomes.succeeded, outcomes.failed, outcomes.upstream_failed)
             ),
         )
 
@@ -121,7 +121,11 @@ def transition_reason(event: BackfillEvent) -> str:
     if isinstance(event, BackfillCancelled):
         return f"no chunk was leased: {event.partitions_cancelled} unfinished partitions cancelled"
     if isinstance(event, BackfillCompleted):
-        return f"every chunk finished: {event.partitions_succeeded} partitions succeeded, {event.partitions_failed} failed"
+        blocked = f", {event.partitions_upstream_failed} upstream failed" if event.partitions_upstream_failed else ""
+        return (
+            f"every chunk finished: {event.partitions_succeeded} partitions succeeded, "
+            f"{event.partitions_failed} failed{blocked}"
+        )
     if isinstance(event, RetryRoundOpened):
         retried = sum(target.partitions.count for target in event.targets)
         why = f": {event.reason}" if event.reason else ""
@@ -132,10 +136,11 @@ def transition_reason(event: BackfillEvent) -> str:
 def projected_from_record(record: BackfillRecord) -> Projected:
     """The decision state of a stored backfill."""
     spec = created_from_proto(events_pb2.BackfillCreated.FromString(record.spec))
-    stored = list(record.outcomes) + [(None, None)] * (len(spec.targets) - len(record.outcomes))
+    stored = list(record.outcomes) + [(None, None, None)] * (len(spec.targets) - len(record.outcomes))
     outcomes = Outcomes(
-        tuple(decode_subset(succeeded) for succeeded, _ in stored),
-        tuple(decode_subset(failed) for _, failed in stored),
+        tuple(decode_subset(succeeded) for succeeded, _, _ in stored),
+        tuple(decode_subset(failed) for _, failed, _ in stored),
+        tuple(decode_subset(blocked) for _, _, blocked in stored),
     )
     backfill = Backfill(
         spec=spec,

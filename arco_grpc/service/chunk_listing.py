@@ -83,12 +83,12 @@ def _next_planned(plan: ResolvedPlan, rounds: Rounds, where: ChunkFilter, positi
         for round_number in range(FIRST_ROUND, rounds.current + 1):
             if where.round is not None and round_number != where.round:
                 continue
-            if (t, round_number) < position[:2] or not where.admits(rounds.planned_state(round_number)):
-                continue  # this round of this target lies behind the position, or its chunks are filtered out
+            if (t, round_number) < position[:2]:
+                continue  # this round of this target lies behind the position
             start = position[2] if (t, round_number) == position[:2] else 0
-            start = max(start, where.min_index)
-            if start < rounds.chunk_count(target, round_number):
-                return (t, round_number, start)
+            found = rounds.next_planned_index(t, round_number, max(start, where.min_index), where.admits)
+            if found is not None and found < rounds.chunk_count(target, round_number):
+                return (t, round_number, found)
     return None
 
 
@@ -102,7 +102,9 @@ async def list_chunk_page(
     lease_expiry: LeaseExpiry | None = None,
 ) -> tuple[list[bf.Chunk], Position | None]:
     """Up to ``page_size`` chunks from ``start`` in plan order, and the position to continue from (None at the end)."""
-    include_planned = where.admits(bf.Chunk.STATE_PENDING) or where.admits(bf.Chunk.STATE_CANCELLED)
+    include_planned = any(
+        where.admits(state) for state in (bf.Chunk.STATE_PENDING, bf.Chunk.STATE_CANCELLED, bf.Chunk.STATE_UPSTREAM_FAILED)
+    )
     # Without planned chunks only matching rows matter, so the database filters
     # them; with planned chunks every row counts (it hides its computed chunk).
     rows = _StoredRows(store, plan.backfill_id, where, filter_states=not include_planned, batch=page_size + 1)

@@ -22,7 +22,7 @@ from arco_grpc.domain.backfill import (
     DispatchOrder,
     Target,
 )
-from arco_grpc.domain.chunk_events import CHUNK_BATCH_TYPES, CHUNK_EVENT_TYPES, RetryRoundOpened
+from arco_grpc.domain.chunk_events import CHUNK_BATCH_TYPES, CHUNK_EVENT_TYPES, PartitionsUpstreamFailed, RetryRoundOpened
 from arco_grpc.domain.partition_status import ReprocessPolicy, Skipped, SkipReason
 from arco_grpc.service.convert_chunk_events import (
     CHUNK_PAYLOAD_FIELDS,
@@ -153,7 +153,7 @@ def created_from_proto(message: ev.BackfillCreated) -> BackfillCreated:
 
 def event_to_payload(event: BackfillEvent) -> Message:
     """The protobuf payload of a domain event."""
-    if isinstance(event, (*CHUNK_EVENT_TYPES, *CHUNK_BATCH_TYPES, RetryRoundOpened)):
+    if isinstance(event, (*CHUNK_EVENT_TYPES, *CHUNK_BATCH_TYPES, RetryRoundOpened, PartitionsUpstreamFailed)):
         return chunk_event_to_payload(event)  # type: ignore[arg-type]
     if isinstance(event, BackfillCreated):
         return created_to_proto(event)
@@ -169,7 +169,8 @@ def event_to_payload(event: BackfillEvent) -> Message:
         return ev.BackfillCancelled(partitions_cancelled=event.partitions_cancelled)
     if isinstance(event, BackfillCompleted):
         return ev.BackfillCompleted(
-            partitions_succeeded=event.partitions_succeeded, partitions_failed=event.partitions_failed
+            partitions_succeeded=event.partitions_succeeded, partitions_failed=event.partitions_failed,
+            partitions_upstream_failed=event.partitions_upstream_failed,
         )
     if isinstance(event, BackfillConcurrencyChanged):
         return ev.BackfillConcurrencyChanged(
@@ -195,7 +196,9 @@ def event_from_payload(message: Message) -> BackfillEvent:
     if isinstance(message, ev.BackfillCancelled):
         return BackfillCancelled(message.partitions_cancelled)
     if isinstance(message, ev.BackfillCompleted):
-        return BackfillCompleted(message.partitions_succeeded, message.partitions_failed)
+        return BackfillCompleted(
+            message.partitions_succeeded, message.partitions_failed, message.partitions_upstream_failed
+        )
     if isinstance(message, ev.BackfillConcurrencyChanged):
         return BackfillConcurrencyChanged(message.max_concurrency, message.previous_max_concurrency, message.reason)
     if type(message).__name__ in CHUNK_PAYLOAD_FIELDS:

@@ -18,8 +18,10 @@ from arco_grpc.domain.chunk_events import (
     ChunksCompleted,
     ChunksLeased,
     ChunkSucceeded,
+    PartitionsUpstreamFailed,
     RetriedTarget,
     RetryRoundOpened,
+    UpstreamFailedTarget,
 )
 from arco_grpc.domain.retry_policy import RetryPolicy
 from arco_grpc.partitions.multi_subset import MultiPartitionSubset
@@ -29,7 +31,7 @@ from arco_grpc.service.convert_partitions import datetime_from_proto, datetime_t
 
 ChunkOrRoundEvent = (
     ChunkLeased | ChunkSucceeded | ChunkFailed | ChunkLeaseExpired | ChunkReleased | ChunkCancelled | RetryRoundOpened
-    | ChunksLeased | ChunksCompleted
+    | ChunksLeased | ChunksCompleted | PartitionsUpstreamFailed
 )
 # Event type -> the BackfillEventPayload oneof field that carries it.
 CHUNK_PAYLOAD_FIELDS = {
@@ -42,6 +44,7 @@ CHUNK_PAYLOAD_FIELDS = {
     "RetryRoundOpened": "retry_round_opened",
     "ChunksLeased": "chunks_leased",
     "ChunksCompleted": "chunks_completed",
+    "PartitionsUpstreamFailed": "partitions_upstream_failed",
 }
 
 
@@ -237,6 +240,16 @@ def chunk_event_to_payload(event: ChunkOrRoundEvent) -> Message:
             include_unattempted=event.include_unattempted,
             reason=event.reason,
         )
+    if isinstance(event, PartitionsUpstreamFailed):
+        return ev.PartitionsUpstreamFailed(
+            targets=[
+                ev.UpstreamFailedTarget(
+                    asset_key=target.asset_key, partitions=subset_message(target.partitions),
+                    partition_count=target.partitions.count, chunk_count=target.chunk_count,
+                )
+                for target in event.targets
+            ]
+        )
     raise TypeError(f"not a chunk event: {event!r}")
 
 
@@ -316,5 +329,12 @@ def chunk_event_from_payload(message: Message) -> ChunkOrRoundEvent:
             ),
             message.include_unattempted,
             message.reason,
+        )
+    if isinstance(message, ev.PartitionsUpstreamFailed):
+        return PartitionsUpstreamFailed(
+            tuple(
+                UpstreamFailedTarget(t.asset_key, subset_from_proto(t.partitions), t.chunk_count)
+                for t in message.targets
+            )
         )
     raise TypeError(f"not a chunk event payload: {type(message).__name__}")

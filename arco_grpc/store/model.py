@@ -168,13 +168,13 @@ class BackfillRecord:
     tags: tuple[tuple[str, str], ...]
     spec: bytes
     # Dispatch counters (see domain.backfill.Backfill) and, per target in
-    # target order, the (succeeded, failed) partitions as PartitionSubset
-    # bytes (None when empty).
+    # target order, the (succeeded, failed, upstream failed) partitions as
+    # PartitionSubset bytes (None when empty).
     round: int = 1
     round_chunks: int = 0
     round_finished: int = 0
     partitions_running: int = 0
-    outcomes: tuple[tuple[bytes | None, bytes | None], ...] = ()
+    outcomes: tuple[tuple[bytes | None, bytes | None, bytes | None], ...] = ()
     round_partitions: int = 0
 
     @property

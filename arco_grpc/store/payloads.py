@@ -32,6 +32,7 @@ PAYLOAD_TYPES: dict[str, type[Message]] = {
     "RetryRoundOpened": events_pb2.RetryRoundOpened,
     "ChunksLeased": events_pb2.ChunksLeased,
     "ChunksCompleted": events_pb2.ChunksCompleted,
+    "PartitionsUpstreamFailed": events_pb2.PartitionsUpstreamFailed,
 }
 
 

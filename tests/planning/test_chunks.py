@@ -1,12 +1,13 @@
 """The chunk plan and run keys."""
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arco_grpc.domain.backfill import DispatchOrder
+from arco_grpc.partitions.multi_subset import MultiPartitionSubset
 from arco_grpc.partitions.subset import PartitionSubset
-from arco_grpc.planning.chunks import chunk_count, chunk_positions, chunk_selection, run_key
+from arco_grpc.planning.chunks import chunk_count, chunk_positions, chunk_selection, chunks_within, run_key
 
 
 def test_chunk_count_rounds_up():
@@ -69,3 +70,33 @@ def test_dispatch_positions_count_from_the_end_for_backward_order():
         assert sorted(walk(start, stop)) == list(chunk.indices())
     with pytest.raises(IndexError):
         chunk_dispatch_positions(3, 7, 20, DispatchOrder.BACKWARD)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sets(st.integers(0, 60), min_size=1).map(PartitionSubset.from_indices),
+    st.sets(st.integers(0, 60)).map(PartitionSubset.from_indices),
+    st.integers(1, 7),
+    st.sampled_from(list(DispatchOrder)),
+)
+def test_chunks_within_agrees_with_checking_every_chunk(
+    selection: PartitionSubset, partitions: PartitionSubset, size: int, order: DispatchOrder
+) -> None:
+    expected = {
+        index
+        for index in range(chunk_count(selection.count, size))
+        if set(chunk_selection(selection, size, index, order).indices()) <= set(partitions.indices())
+    }
+    assert set(chunks_within(selection, size, order, partitions).indices()) == expected
+
+
+def test_chunks_within_a_multi_selection_agrees_with_checking_every_chunk() -> None:
+    selection = MultiPartitionSubset.rectangle(PartitionSubset.of_range(0, 5), PartitionSubset.from_indices([0, 2, 3]))
+    partitions = MultiPartitionSubset.from_pairs([(1, 0), (1, 2), (1, 3), (2, 0), (4, 3)])
+    for order in DispatchOrder:
+        expected = {
+            index
+            for index in range(chunk_count(selection.count, 2))
+            if set(chunk_selection(selection, 2, index, order).iter_pairs()) <= set(partitions.iter_pairs())
+        }
+        assert set(chunks_within(selection, 2, order, partitions).indices()) == expected

@@ -46,7 +46,7 @@ def record(backfill_id: str, sequence: int, *, state: int = 2, assets: tuple[str
         creator="me", fingerprint="fp", as_of=T0, created_at=T0, updated_at=T0, ended_at=None,
         created_sequence=sequence, partitions_total=10, chunks_total=4, partitions_succeeded=0, partitions_failed=0,
         partitions_cancelled=0, leased_chunks=0, asset_keys=assets, tags=tags, spec=b"spec-" + backfill_id.encode(),
-        outcomes=((None, None),) * len(assets),
+        outcomes=((None, None, None),) * len(assets),
     )
 
 

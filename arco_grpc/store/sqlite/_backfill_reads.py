@@ -185,15 +185,17 @@ async def _records(connection: Queryable, rows: list[Any]) -> list[BackfillRecor
         return []
     ids = [str(row[0]) for row in rows]
     assets: defaultdict[str, list[str]] = defaultdict(list)
-    outcomes: defaultdict[str, list[tuple[bytes | None, bytes | None]]] = defaultdict(list)
-    for backfill_id, asset_key, succeeded, failed in await _rows(
+    outcomes: defaultdict[str, list[tuple[bytes | None, bytes | None, bytes | None]]] = defaultdict(list)
+    for backfill_id, asset_key, succeeded, failed, upstream_failed in await _rows(
         connection,
-        "SELECT backfill_id, asset_key, succeeded, failed FROM backfill_targets "
+        "SELECT backfill_id, asset_key, succeeded, failed, upstream_failed FROM backfill_targets "
         f"WHERE backfill_id IN ({_marks(len(ids))}) ORDER BY backfill_id, position",
         ids,
     ):
         assets[str(backfill_id)].append(str(asset_key))
-        outcomes[str(backfill_id)].append((_bytes_or_none(succeeded), _bytes_or_none(failed)))
+        outcomes[str(backfill_id)].append(
+            (_bytes_or_none(succeeded), _bytes_or_none(failed), _bytes_or_none(upstream_failed))
+        )
     tags: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
     for backfill_id, key, value in await _rows(
         connection,

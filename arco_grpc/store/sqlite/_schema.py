@@ -238,6 +238,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
     ),
+    # 6: per target, the partitions a failure upstream keeps from running (PartitionSubset bytes; NULL when empty).
+    ("ALTER TABLE backfill_targets ADD COLUMN upstream_failed BLOB",),
 )
 
 # The derived tables, in the order a rebuild empties and refills them.

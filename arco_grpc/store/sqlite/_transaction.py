@@ -48,8 +48,9 @@ _UPSERT_BACKFILL = Statement.values(
     "partitions_running = excluded.partitions_running, round_partitions = excluded.round_partitions"
 )
 _UPSERT_TARGET = Statement.values(
-    "INSERT INTO backfill_targets (backfill_id, position, asset_key, succeeded, failed) VALUES (?, ?, ?, ?, ?) "
-    "ON CONFLICT (backfill_id, position) DO UPDATE SET succeeded = excluded.succeeded, failed = excluded.failed"
+    "INSERT INTO backfill_targets (backfill_id, position, asset_key, succeeded, failed, upstream_failed) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (backfill_id, position) DO UPDATE SET succeeded = excluded.succeeded, "
+    "failed = excluded.failed, upstream_failed = excluded.upstream_failed"
 )
 _UPSERT_CHUNK = Statement.values(
     "INSERT INTO chunks (backfill_id, target_position, round, chunk_index, asset_key, state, attempt, run_key, "
@@ -143,8 +144,8 @@ def _backfill_row(record: BackfillRecord) -> tuple[Any, ...]:
     )
 
 
-def _outcome(record: BackfillRecord, position: int) -> tuple[bytes | None, bytes | None]:
-    return record.outcomes[position] if position < len(record.outcomes) else (None, None)
+def _outcome(record: BackfillRecord, position: int) -> tuple[bytes | None, bytes | None, bytes | None]:
+    return record.outcomes[position] if position < len(record.outcomes) else (None, None, None)
 
 
 def _chunk_row(record: ChunkRecord) -> tuple[Any, ...]:

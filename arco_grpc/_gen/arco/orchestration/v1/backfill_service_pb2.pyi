@@ -294,7 +294,7 @@ class BackfillEvent(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., backfill_id: _Optional[str] = ..., state_version: _Optional[int] = ..., type: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., request_id: _Optional[str] = ..., payload: _Optional[_Union[BackfillEventPayload, _Mapping]] = ...) -> None: ...
 
 class BackfillEventPayload(_message.Message):
-    __slots__ = ("created", "started", "paused", "resumed", "cancel_requested", "cancelled", "completed", "concurrency_changed", "chunk_leased", "chunk_succeeded", "chunk_failed", "chunk_lease_expired", "chunk_released", "chunk_cancelled", "retry_round_opened", "chunks_leased", "chunks_completed")
+    __slots__ = ("created", "started", "paused", "resumed", "cancel_requested", "cancelled", "completed", "concurrency_changed", "chunk_leased", "chunk_succeeded", "chunk_failed", "chunk_lease_expired", "chunk_released", "chunk_cancelled", "retry_round_opened", "chunks_leased", "chunks_completed", "partitions_upstream_failed")
     CREATED_FIELD_NUMBER: _ClassVar[int]
     STARTED_FIELD_NUMBER: _ClassVar[int]
     PAUSED_FIELD_NUMBER: _ClassVar[int]
@@ -312,6 +312,7 @@ class BackfillEventPayload(_message.Message):
     RETRY_ROUND_OPENED_FIELD_NUMBER: _ClassVar[int]
     CHUNKS_LEASED_FIELD_NUMBER: _ClassVar[int]
     CHUNKS_COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    PARTITIONS_UPSTREAM_FAILED_FIELD_NUMBER: _ClassVar[int]
     created: _events_pb2.BackfillCreated
     started: _events_pb2.BackfillStarted
     paused: _events_pb2.BackfillPaused
@@ -329,7 +330,8 @@ class BackfillEventPayload(_message.Message):
     retry_round_opened: _events_pb2.RetryRoundOpened
     chunks_leased: _events_pb2.ChunksLeased
     chunks_completed: _events_pb2.ChunksCompleted
-    def __init__(self, created: _Optional[_Union[_events_pb2.BackfillCreated, _Mapping]] = ..., started: _Optional[_Union[_events_pb2.BackfillStarted, _Mapping]] = ..., paused: _Optional[_Union[_events_pb2.BackfillPaused, _Mapping]] = ..., resumed: _Optional[_Union[_events_pb2.BackfillResumed, _Mapping]] = ..., cancel_requested: _Optional[_Union[_events_pb2.BackfillCancelRequested, _Mapping]] = ..., cancelled: _Optional[_Union[_events_pb2.BackfillCancelled, _Mapping]] = ..., completed: _Optional[_Union[_events_pb2.BackfillCompleted, _Mapping]] = ..., concurrency_changed: _Optional[_Union[_events_pb2.BackfillConcurrencyChanged, _Mapping]] = ..., chunk_leased: _Optional[_Union[_events_pb2.ChunkLeased, _Mapping]] = ..., chunk_succeeded: _Optional[_Union[_events_pb2.ChunkSucceeded, _Mapping]] = ..., chunk_failed: _Optional[_Union[_events_pb2.ChunkFailed, _Mapping]] = ..., chunk_lease_expired: _Optional[_Union[_events_pb2.ChunkLeaseExpired, _Mapping]] = ..., chunk_released: _Optional[_Union[_events_pb2.ChunkReleased, _Mapping]] = ..., chunk_cancelled: _Optional[_Union[_events_pb2.ChunkCancelled, _Mapping]] = ..., retry_round_opened: _Optional[_Union[_events_pb2.RetryRoundOpened, _Mapping]] = ..., chunks_leased: _Optional[_Union[_events_pb2.ChunksLeased, _Mapping]] = ..., chunks_completed: _Optional[_Union[_events_pb2.ChunksCompleted, _Mapping]] = ...) -> None: ...
+    partitions_upstream_failed: _events_pb2.PartitionsUpstreamFailed
+    def __init__(self, created: _Optional[_Union[_events_pb2.BackfillCreated, _Mapping]] = ..., started: _Optional[_Union[_events_pb2.BackfillStarted, _Mapping]] = ..., paused: _Optional[_Union[_events_pb2.BackfillPaused, _Mapping]] = ..., resumed: _Optional[_Union[_events_pb2.BackfillResumed, _Mapping]] = ..., cancel_requested: _Optional[_Union[_events_pb2.BackfillCancelRequested, _Mapping]] = ..., cancelled: _Optional[_Union[_events_pb2.BackfillCancelled, _Mapping]] = ..., completed: _Optional[_Union[_events_pb2.BackfillCompleted, _Mapping]] = ..., concurrency_changed: _Optional[_Union[_events_pb2.BackfillConcurrencyChanged, _Mapping]] = ..., chunk_leased: _Optional[_Union[_events_pb2.ChunkLeased, _Mapping]] = ..., chunk_succeeded: _Optional[_Union[_events_pb2.ChunkSucceeded, _Mapping]] = ..., chunk_failed: _Optional[_Union[_events_pb2.ChunkFailed, _Mapping]] = ..., chunk_lease_expired: _Optional[_Union[_events_pb2.ChunkLeaseExpired, _Mapping]] = ..., chunk_released: _Optional[_Union[_events_pb2.ChunkReleased, _Mapping]] = ..., chunk_cancelled: _Optional[_Union[_events_pb2.ChunkCancelled, _Mapping]] = ..., retry_round_opened: _Optional[_Union[_events_pb2.RetryRoundOpened, _Mapping]] = ..., chunks_leased: _Optional[_Union[_events_pb2.ChunksLeased, _Mapping]] = ..., chunks_completed: _Optional[_Union[_events_pb2.ChunksCompleted, _Mapping]] = ..., partitions_upstream_failed: _Optional[_Union[_events_pb2.PartitionsUpstreamFailed, _Mapping]] = ...) -> None: ...
 
 class RetryFailedPartitionsRequest(_message.Message):
     __slots__ = ("request_id", "backfill_id", "expected_state_version", "reason", "include_unattempted")

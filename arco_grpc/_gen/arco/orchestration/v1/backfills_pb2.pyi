@@ -134,18 +134,22 @@ class RetryPolicy(_message.Message):
     def __init__(self, max_attempts: _Optional[int] = ..., initial_backoff: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., backoff_multiplier: _Optional[float] = ..., max_backoff: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class TargetOutcome(_message.Message):
-    __slots__ = ("asset_key", "succeeded", "succeeded_count", "failed", "failed_count")
+    __slots__ = ("asset_key", "succeeded", "succeeded_count", "failed", "failed_count", "upstream_failed", "upstream_failed_count")
     ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
     SUCCEEDED_FIELD_NUMBER: _ClassVar[int]
     SUCCEEDED_COUNT_FIELD_NUMBER: _ClassVar[int]
     FAILED_FIELD_NUMBER: _ClassVar[int]
     FAILED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    UPSTREAM_FAILED_FIELD_NUMBER: _ClassVar[int]
+    UPSTREAM_FAILED_COUNT_FIELD_NUMBER: _ClassVar[int]
     asset_key: str
     succeeded: _partitions_pb2.PartitionSubset
     succeeded_count: int
     failed: _partitions_pb2.PartitionSubset
     failed_count: int
-    def __init__(self, asset_key: _Optional[str] = ..., succeeded: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., succeeded_count: _Optional[int] = ..., failed: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., failed_count: _Optional[int] = ...) -> None: ...
+    upstream_failed: _partitions_pb2.PartitionSubset
+    upstream_failed_count: int
+    def __init__(self, asset_key: _Optional[str] = ..., succeeded: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., succeeded_count: _Optional[int] = ..., failed: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., failed_count: _Optional[int] = ..., upstream_failed: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., upstream_failed_count: _Optional[int] = ...) -> None: ...
 
 class BackfillTarget(_message.Message):
     __slots__ = ("asset_key", "selector", "selector_fingerprint", "partition_count", "chunk_size", "chunk_count", "asset_version", "dynamic_partitions_versions", "selected_partition_count", "skipped", "partition_status_space")
@@ -181,7 +185,7 @@ class BackfillTarget(_message.Message):
     def __init__(self, asset_key: _Optional[str] = ..., selector: _Optional[_Union[_partitions_pb2.PartitionSelector, _Mapping]] = ..., selector_fingerprint: _Optional[str] = ..., partition_count: _Optional[int] = ..., chunk_size: _Optional[int] = ..., chunk_count: _Optional[int] = ..., asset_version: _Optional[int] = ..., dynamic_partitions_versions: _Optional[_Mapping[str, int]] = ..., selected_partition_count: _Optional[int] = ..., skipped: _Optional[_Iterable[_Union[SkippedPartitions, _Mapping]]] = ..., partition_status_space: _Optional[str] = ...) -> None: ...
 
 class BackfillProgress(_message.Message):
-    __slots__ = ("partitions_total", "partitions_succeeded", "partitions_failed", "partitions_running", "partitions_pending", "partitions_cancelled", "chunks_by_state", "partitions_skipped")
+    __slots__ = ("partitions_total", "partitions_succeeded", "partitions_failed", "partitions_running", "partitions_pending", "partitions_cancelled", "chunks_by_state", "partitions_skipped", "partitions_upstream_failed")
     class ChunksByStateEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -197,6 +201,7 @@ class BackfillProgress(_message.Message):
     PARTITIONS_CANCELLED_FIELD_NUMBER: _ClassVar[int]
     CHUNKS_BY_STATE_FIELD_NUMBER: _ClassVar[int]
     PARTITIONS_SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    PARTITIONS_UPSTREAM_FAILED_FIELD_NUMBER: _ClassVar[int]
     partitions_total: int
     partitions_succeeded: int
     partitions_failed: int
@@ -205,7 +210,8 @@ class BackfillProgress(_message.Message):
     partitions_cancelled: int
     chunks_by_state: _containers.ScalarMap[str, int]
     partitions_skipped: int
-    def __init__(self, partitions_total: _Optional[int] = ..., partitions_succeeded: _Optional[int] = ..., partitions_failed: _Optional[int] = ..., partitions_running: _Optional[int] = ..., partitions_pending: _Optional[int] = ..., partitions_cancelled: _Optional[int] = ..., chunks_by_state: _Optional[_Mapping[str, int]] = ..., partitions_skipped: _Optional[int] = ...) -> None: ...
+    partitions_upstream_failed: int
+    def __init__(self, partitions_total: _Optional[int] = ..., partitions_succeeded: _Optional[int] = ..., partitions_failed: _Optional[int] = ..., partitions_running: _Optional[int] = ..., partitions_pending: _Optional[int] = ..., partitions_cancelled: _Optional[int] = ..., chunks_by_state: _Optional[_Mapping[str, int]] = ..., partitions_skipped: _Optional[int] = ..., partitions_upstream_failed: _Optional[int] = ...) -> None: ...
 
 class StateTransition(_message.Message):
     __slots__ = ("from_state", "to_state", "reason", "state_version", "time", "request_id")
@@ -233,12 +239,14 @@ class Chunk(_message.Message):
         STATE_SUCCEEDED: _ClassVar[Chunk.State]
         STATE_FAILED: _ClassVar[Chunk.State]
         STATE_CANCELLED: _ClassVar[Chunk.State]
+        STATE_UPSTREAM_FAILED: _ClassVar[Chunk.State]
     STATE_UNSPECIFIED: Chunk.State
     STATE_PENDING: Chunk.State
     STATE_LEASED: Chunk.State
     STATE_SUCCEEDED: Chunk.State
     STATE_FAILED: Chunk.State
     STATE_CANCELLED: Chunk.State
+    STATE_UPSTREAM_FAILED: Chunk.State
     BACKFILL_ID_FIELD_NUMBER: _ClassVar[int]
     ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
     ROUND_FIELD_NUMBER: _ClassVar[int]

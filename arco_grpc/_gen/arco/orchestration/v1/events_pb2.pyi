@@ -99,12 +99,14 @@ class BackfillCancelled(_message.Message):
     def __init__(self, partitions_cancelled: _Optional[int] = ...) -> None: ...
 
 class BackfillCompleted(_message.Message):
-    __slots__ = ("partitions_succeeded", "partitions_failed")
+    __slots__ = ("partitions_succeeded", "partitions_failed", "partitions_upstream_failed")
     PARTITIONS_SUCCEEDED_FIELD_NUMBER: _ClassVar[int]
     PARTITIONS_FAILED_FIELD_NUMBER: _ClassVar[int]
+    PARTITIONS_UPSTREAM_FAILED_FIELD_NUMBER: _ClassVar[int]
     partitions_succeeded: int
     partitions_failed: int
-    def __init__(self, partitions_succeeded: _Optional[int] = ..., partitions_failed: _Optional[int] = ...) -> None: ...
+    partitions_upstream_failed: int
+    def __init__(self, partitions_succeeded: _Optional[int] = ..., partitions_failed: _Optional[int] = ..., partitions_upstream_failed: _Optional[int] = ...) -> None: ...
 
 class BackfillConcurrencyChanged(_message.Message):
     __slots__ = ("max_concurrency", "previous_max_concurrency", "reason")
@@ -319,6 +321,24 @@ class RetryRoundOpened(_message.Message):
     include_unattempted: bool
     reason: str
     def __init__(self, round: _Optional[int] = ..., targets: _Optional[_Iterable[_Union[RetriedTarget, _Mapping]]] = ..., include_unattempted: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class PartitionsUpstreamFailed(_message.Message):
+    __slots__ = ("targets",)
+    TARGETS_FIELD_NUMBER: _ClassVar[int]
+    targets: _containers.RepeatedCompositeFieldContainer[UpstreamFailedTarget]
+    def __init__(self, targets: _Optional[_Iterable[_Union[UpstreamFailedTarget, _Mapping]]] = ...) -> None: ...
+
+class UpstreamFailedTarget(_message.Message):
+    __slots__ = ("asset_key", "partitions", "partition_count", "chunk_count")
+    ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
+    PARTITIONS_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_COUNT_FIELD_NUMBER: _ClassVar[int]
+    asset_key: str
+    partitions: _partitions_pb2.PartitionSubset
+    partition_count: int
+    chunk_count: int
+    def __init__(self, asset_key: _Optional[str] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ..., chunk_count: _Optional[int] = ...) -> None: ...
 
 class RetriedTarget(_message.Message):
     __slots__ = ("asset_key", "partitions", "partition_count", "chunk_count", "failed_count")
