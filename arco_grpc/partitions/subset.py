@@ -30,6 +30,8 @@ class PartitionSubset:
     # prefix[i] = how many indices the ranges before ranges[i] hold; computed
     # on first use, so intermediate results of set operations never pay for it.
     _prefix: tuple[int, ...] | None = field(default=None, init=False, repr=False, compare=False, hash=False)
+    # The hash, computed on first use: subsets key the caches of their encodings, looked up per chunk.
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         previous_stop = -1
@@ -39,6 +41,13 @@ class PartitionSubset:
                     f"ranges must be ascending, non-empty, disjoint, non-adjacent and non-negative; got {self.ranges!r}"
                 )
             previous_stop = stop
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            value = hash((self.ranges,))
+            object.__setattr__(self, "_hash", value)
+            return value
+        return self._hash
 
     # -- construction -------------------------------------------------------
 
@@ -156,7 +165,8 @@ class PartitionSubset:
     @property
     def count(self) -> int:
         """How many indices the subset holds."""
-        return self.prefix_counts[-1]
+        prefix = self._prefix
+        return (self.prefix_counts if prefix is None else prefix)[-1]
 
     def __len__(self) -> int:
         return self.count

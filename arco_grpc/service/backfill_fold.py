@@ -227,8 +227,12 @@ def fold_event(
     chunks = state.chunks
     written = writes.chunks
     changes = []
+    targets: dict[str, int] = {}  # asset key -> target position, for this event's entries
     for position, entry in enumerate(entries):
-        key = ChunkKey(backfill.target_position(entry.asset_key), entry.round, entry.index)
+        target = targets.get(entry.asset_key)
+        if target is None:
+            target = targets[entry.asset_key] = backfill.target_position(entry.asset_key)
+        key = ChunkKey(target, entry.round, entry.index)
         before = chunks.get(key)
         if before is not None:
             after = evolve_chunk(before, entry, at)

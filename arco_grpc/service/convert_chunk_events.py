@@ -141,14 +141,21 @@ def _metadata(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
     return dict(pairs)
 
 
-def _succeeded_to_proto(event: ChunkSucceeded) -> ev.ChunkSucceeded:
-    message = ev.ChunkSucceeded(
-        asset_key=event.asset_key, round=event.round, index=event.index, attempt=event.attempt,
-        run_id=event.run_id, partition_count=event.partitions.count, partitions=subset_message(event.partitions),
-    )
+def _fill_succeeded(message: ev.ChunkSucceeded, event: ChunkSucceeded) -> ev.ChunkSucceeded:
+    message.asset_key = event.asset_key
+    message.round = event.round
+    message.index = event.index
+    message.attempt = event.attempt
+    message.run_id = event.run_id
+    message.partition_count = event.partitions.count
+    message.partitions.CopyFrom(subset_message(event.partitions))
     if event.metadata:
         message.metadata.update(event.metadata)
     return message
+
+
+def _succeeded_to_proto(event: ChunkSucceeded) -> ev.ChunkSucceeded:
+    return _fill_succeeded(ev.ChunkSucceeded(), event)
 
 
 def _failed_to_proto(event: ChunkFailed) -> ev.ChunkFailed:
@@ -175,9 +182,9 @@ def _chunks_leased_to_proto(event: ChunksLeased) -> ev.ChunksLeased:
         partitions = lease.partitions
         add(
             asset_key=lease.asset_key, round=lease.round, index=lease.index, attempt=lease.attempt,
-            run_id=lease.run_id, run_key=lease.run_key, partitions=subset_message(partitions),
-            partition_count=partitions.count, chunk_partition_count=lease.chunk_partition_count,
-        )
+            run_id=lease.run_id, run_key=lease.run_key, partition_count=partitions.count,
+            chunk_partition_count=lease.chunk_partition_count,
+        ).partitions.CopyFrom(subset_message(partitions))  # in place: no copy of a copy
     return message
 
 
@@ -186,7 +193,7 @@ def _chunks_completed_to_proto(event: ChunksCompleted) -> ev.ChunksCompleted:
     add = message.outcomes.add
     for outcome in event.outcomes:
         if isinstance(outcome, ChunkSucceeded):
-            add(succeeded=_succeeded_to_proto(outcome))
+            _fill_succeeded(add().succeeded, outcome)  # in place: no message built and copied per outcome
         else:
             add(failed=_failed_to_proto(outcome))
     return message

@@ -39,6 +39,7 @@ def leased_chunks_to_proto(granted: Sequence[Granted]) -> wapi.LeaseChunksRespon
     response = wapi.LeaseChunksResponse()
     add = response.chunks.add
     shared: dict[str, tuple[Timestamp, dict[str, str], bool]] = {}
+    spaces: dict[tuple[str, str], PartitionSpace] = {}
     for grant in granted:
         book, event = grant.book, grant.event
         backfill_id = book.backfill_id
@@ -48,7 +49,10 @@ def leased_chunks_to_proto(granted: Sequence[Granted]) -> wapi.LeaseChunksRespon
                 datetime_to_proto(event.lease_expires_at), book.tags, book.plan.order is DispatchOrder.BACKWARD
             )
         expires, tags, descending = shared[backfill_id]
-        space = book.plan.targets[book.backfill.target_position(event.asset_key)].space
+        space = spaces.get((backfill_id, event.asset_key))
+        if space is None:
+            space = book.plan.targets[book.backfill.target_position(event.asset_key)].space
+            spaces[(backfill_id, event.asset_key)] = space
         subset = event.partitions
         count = subset.count
         if count <= MAX_LISTED_KEYS:
@@ -58,22 +62,26 @@ def leased_chunks_to_proto(granted: Sequence[Granted]) -> wapi.LeaseChunksRespon
             keys = []
             first = chunk_keys(space, subset, 0, 1, descending)[0]
             last = chunk_keys(space, subset, count - 1, count, descending)[0]
+        run_id = event.run_id
         chunk = add(
-            lease=wapi.ChunkLease(run_id=event.run_id, backfill_id=backfill_id),
             backfill_id=backfill_id,
             asset_key=event.asset_key,
             round=event.round,
             index=event.index,
             attempt=event.attempt,
-            run_id=event.run_id,
+            run_id=run_id,
             run_key=event.run_key,
             partition_keys=keys,
-            partitions=subset_message(subset),
             partition_count=count,
             first_key=first,
             last_key=last,
-            lease_expire_time=expires,
         )
+        # Sub-messages filled in place (cheaper than building each and copying it in).
+        lease = chunk.lease
+        lease.run_id = run_id
+        lease.backfill_id = backfill_id
+        chunk.partitions.CopyFrom(subset_message(subset))
+        chunk.lease_expire_time.CopyFrom(expires)
         if tags:
             chunk.tags.update(tags)
     return response

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from google.protobuf import duration_pb2
 
@@ -58,16 +59,37 @@ class Completion:
     metadata: tuple[tuple[str, str], ...]
 
 
+# Workers name themselves, and their backfills, on every call and in every completion of a batch:
+# the checks of those strings are remembered (by value, so they stay exact).
+_CHECKED_IDS = 4096
+
+
+@lru_cache(maxsize=_CHECKED_IDS)
+def _worker_id_problem(worker_id: str) -> str | None:
+    """What is wrong with ``worker_id`` as a worker's name, or None."""
+    if not worker_id:
+        return "worker_id is required: a stable name for the worker (host and process, say)"
+    if len(worker_id) > MAX_WORKER_ID_LENGTH:
+        return f"worker_id is {len(worker_id)} characters long; the limit is {MAX_WORKER_ID_LENGTH}"
+    if _CONTROL.search(worker_id):
+        return "worker_id may not contain control characters"
+    return None
+
+
+@lru_cache(maxsize=_CHECKED_IDS)
+def _is_backfill_id(backfill_id: str) -> bool:
+    try:
+        check_backfill_id(backfill_id)
+    except InvalidArgument:
+        return False
+    return True
+
+
 def check_worker_id(worker_id: str, field: str = "worker_id") -> None:
     """Raises InvalidArgument unless ``worker_id`` names a worker."""
-    if not worker_id:
-        raise InvalidArgument("worker_id is required: a stable name for the worker (host and process, say)", field=field)
-    if len(worker_id) > MAX_WORKER_ID_LENGTH:
-        raise InvalidArgument(
-            f"worker_id is {len(worker_id)} characters long; the limit is {MAX_WORKER_ID_LENGTH}", field=field
-        )
-    if _CONTROL.search(worker_id):
-        raise InvalidArgument("worker_id may not contain control characters", field=field)
+    problem = _worker_id_problem(worker_id)
+    if problem is not None:
+        raise InvalidArgument(problem, field=field)
 
 
 def _duration(message: duration_pb2.Duration, field: str) -> timedelta:
@@ -128,12 +150,15 @@ def lease_ref_from_proto(message: wapi.ChunkLease, field: str) -> LeaseRef:
     Raises:
         InvalidArgument: the run id or backfill id is missing or malformed.
     """
-    if not message.run_id:
+    run_id = message.run_id
+    if not run_id:
         raise InvalidArgument("run_id is required: pass the lease LeaseChunks returned", field=f"{field}.run_id")
-    if len(message.run_id) > MAX_RUN_ID_LENGTH or _CONTROL.search(message.run_id):
-        raise InvalidArgument(f"{message.run_id[:80]!r} is not a run id", field=f"{field}.run_id")
-    check_backfill_id(message.backfill_id, f"{field}.backfill_id")
-    return LeaseRef(message.backfill_id, message.run_id)
+    if len(run_id) > MAX_RUN_ID_LENGTH or _CONTROL.search(run_id):
+        raise InvalidArgument(f"{run_id[:80]!r} is not a run id", field=f"{field}.run_id")
+    backfill_id = message.backfill_id
+    if not _is_backfill_id(backfill_id):
+        check_backfill_id(backfill_id, f"{field}.backfill_id")
+    return LeaseRef(backfill_id, run_id)
 
 
 def lease_refs(leases: list[wapi.ChunkLease], field: str = "leases") -> list[LeaseRef]:

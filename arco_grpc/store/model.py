@@ -14,11 +14,27 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 
 
+# The last two datetimes converted, with their values: a batch of rows repeats the same few
+# datetime objects (the call's time, the lease expiry). Each entry is one tuple, replaced whole,
+# so a thread never sees half of one; datetimes are immutable, so the same object has the same value.
+_recent: list[tuple[datetime | None, int]] = [(None, 0), (None, 0)]
+
+
 def to_microseconds(moment: datetime) -> int:
     """Exact microseconds since the Unix epoch of an aware datetime (no float rounding)."""
+    recent = _recent
+    first = recent[0]
+    if first[0] is moment:
+        return first[1]
+    second = recent[1]
+    if second[0] is moment:
+        return second[1]
     if moment.tzinfo is None:
         raise ValueError(f"the store records aware datetimes only, got naive {moment!r}")
-    return (moment - _EPOCH) // _MICROSECOND
+    micros = (moment - _EPOCH) // _MICROSECOND
+    recent[1] = first
+    recent[0] = (moment, micros)
+    return micros
 
 
 def from_microseconds(micros: int) -> datetime:
@@ -225,7 +241,9 @@ class TransitionRecord:
     request_id: str | None
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is built per chunk on the lease/complete hot path, and a frozen
+# dataclass's __init__ costs several times a plain one's. Treat it as immutable.
+@dataclass(slots=True)
 class ChunkRecord:
     """A row of the chunks projection: a chunk that has had events.
 
@@ -267,7 +285,9 @@ class ChunkRecord:
         return (self.target_position, self.round, self.chunk_index)
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is built per chunk on the lease/complete hot path, and a frozen
+# dataclass's __init__ costs several times a plain one's. Treat it as immutable.
+@dataclass(slots=True)
 class RunRecord:
     """A row of the runs projection: one attempt at a chunk, under its unique run key.
 
@@ -301,7 +321,9 @@ class RunRecord:
     lease_position: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is built per chunk on the lease/complete hot path, and a frozen
+# dataclass's __init__ costs several times a plain one's. Treat it as immutable.
+@dataclass(slots=True)
 class RunEnd:
     """How a run ended: the columns of its row that change when it does."""
 

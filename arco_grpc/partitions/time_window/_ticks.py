@@ -81,13 +81,14 @@ class EveryHourTicks:
     Hence ticks before u = grid(wall(u)) + sum of those shifts up to u.
     """
 
-    __slots__ = ("_zone", "_grid", "_shifts", "_reference", "_year_base")
+    __slots__ = ("_zone", "_grid", "_shifts", "_reference", "_year_base", "_year_segments")
 
     def __init__(self, zone: ZoneInfo, schedule: CronSchedule, anchor: int) -> None:
         self._zone = zone
         self._grid = WallGrid(schedule)
         self._shifts = _YearSums(owning_year(anchor), self._year_shift)
         self._year_base: dict[int, int] = {}
+        self._year_segments: dict[int, list[tuple[int, int, int, int]]] = {}
         self._reference = 0
         self._reference = self._absolute(anchor)
 
@@ -116,7 +117,7 @@ class EveryHourTicks:
         return base
 
     def instant(self, index: int) -> int:
-        grid, zone = self._grid, self._zone
+        grid = self._grid
         # Guess the year from the grid alone, then step until the year holds the tick.
         year = wall_year(grid.point(index + self._reference))
         while True:
@@ -126,16 +127,31 @@ class EveryHourTicks:
                 year += 1
             else:
                 break
+        for before, first, in_segment, offset in self._segments_of(year):
+            if index < before + in_segment:
+                return grid.point(first + index - before) - offset
+        raise AssertionError("tick not found in the year that holds it")
+
+    def _segments_of(self, year: int) -> list[tuple[int, int, int, int]]:
+        """The year's stretches of constant offset, as (ticks before it, first grid number, ticks in it, offset).
+
+        Remembered per year: keys are made one at a time for each leased chunk.
+        """
+        segments = self._year_segments.get(year)
+        if segments is not None:
+            return segments
+        grid, zone = self._grid, self._zone
         start, end = year_start(year), year_start(year + 1)
         before, offset = self._before_year(year), offset_at(zone, start)
         boundaries = [(t.instant, t.offset_after) for t in transitions_in_year(zone, year) if t.instant < end]
+        segments = []
         for boundary, next_offset in [*boundaries, (end, offset)]:
             first = grid.count_before(start + offset)
             in_segment = grid.count_before(boundary + offset) - first
-            if index < before + in_segment:
-                return grid.point(first + index - before) - offset
+            segments.append((before, first, in_segment, offset))
             before, start, offset = before + in_segment, boundary, next_offset
-        raise AssertionError("tick not found in the year that holds it")
+        self._year_segments[year] = segments
+        return segments
 
 
 class RestrictedHourTicks:

@@ -18,6 +18,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 # Rows per step at most: 256 rows of the widest row (25 columns) bind 6,400
@@ -66,5 +67,5 @@ def execute_rows(connection: sqlite3.Connection, statement: Statement, rows: Seq
         sqlite3.Error: a step failed; the pieces before it were applied (the caller rolls back).
     """
     for start, size in pieces(len(rows)):
-        parameters = [value for row in rows[start : start + size] for value in row]
+        parameters = list(chain.from_iterable(rows[start : start + size]))
         connection.execute(statement.sql(size), parameters).close()
