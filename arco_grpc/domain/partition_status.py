@@ -49,6 +49,8 @@ class SkipReason(IntEnum):
     ALREADY_MATERIALIZED = 1
     IN_FLIGHT = 2
     FAILED = 3
+    # Needs upstream partitions that do not exist (or reads, in the backfill, one that does).
+    MISSING_UPSTREAM = 4
 
 
 def intersect(first: AnySubset, second: AnySubset) -> AnySubset:

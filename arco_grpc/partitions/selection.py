@@ -19,6 +19,7 @@ from arco_grpc.errors import InvalidArgument
 from arco_grpc.partitions.multi import MULTI_KEY_DELIMITER, MultiSpace, split_multi_key
 from arco_grpc.partitions.multi_subset import MultiPartitionSubset
 from arco_grpc.partitions.selector import (
+    MAX_EXPLICIT_KEYS,
     AllPartitions,
     KeyList,
     KeyRange,
@@ -219,3 +220,33 @@ def subset_keys(
         IndexError: the subset holds an index outside ``space``.
     """
     return list(_iter_subset_keys(space, subset, start_pos, stop_pos, descending))
+
+
+def selector_for_subset(space: PartitionSpace, subset: AnySubset) -> Selector | None:
+    """A compact selector that selects exactly ``subset`` of ``space``, or None when there is none.
+
+    All for the whole space, an inclusive key range for one run of indices
+    (per dimension for a rectangle of a multi space), else the explicit keys
+    when there are at most MAX_EXPLICIT_KEYS of them.
+    """
+    if subset.is_empty:
+        return None
+    if subset == all_of(space):
+        return AllPartitions()
+    if isinstance(space, MultiSpace):
+        assert isinstance(subset, MultiPartitionSubset)
+        if len(subset.bands) == 1 and len(subset.bands[0][2].ranges) == 1:
+            (first_start, first_stop, second), = subset.bands
+            (second_start, second_stop), = second.ranges
+            names = [dimension.name for dimension in space.definition.dimensions]
+            ranges = (
+                KeyRange(space.first.key_at(first_start), space.first.key_at(first_stop - 1)),
+                KeyRange(space.second.key_at(second_start), space.second.key_at(second_stop - 1)),
+            )
+            return MultiSelector(tuple(zip(names, ranges)))
+    elif isinstance(subset, PartitionSubset) and len(subset.ranges) == 1:
+        start, stop = subset.ranges[0]
+        return KeyRange(space.key_at(start), space.key_at(stop - 1))
+    if subset.count > MAX_EXPLICIT_KEYS:
+        return None
+    return KeyList(tuple(subset_keys(space, subset, 0, subset.count)))

@@ -20,7 +20,7 @@ from google.protobuf.message import Message
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, backfills_pb2 as bf
 from arco_grpc.domain.backfill import BackfillCommand, BackfillCreated, BackfillEvent, CreateBackfill, decide
 from arco_grpc.domain.chunk_events import RetryRoundOpened
-from arco_grpc.domain.partition_status import ReprocessPolicy, remaining_selection, skipped_partitions
+from arco_grpc.domain.partition_status import ReprocessPolicy, SkipReason, remaining_selection, skipped_partitions
 from arco_grpc.domain.retry_round import RetryFailedPartitions, decide_retry
 from arco_grpc.errors import FailedPrecondition, InvalidArgument
 from arco_grpc.planning.backfill_ids import PREVIEW_BACKFILL_ID, backfill_id_for_request
@@ -29,6 +29,7 @@ from arco_grpc.service.appending import AfterCommit, DecisionRunner
 from arco_grpc.service.backfill_book import BackfillBook, Staging
 from arco_grpc.service.backfill_chunks import LeaseExpiry, Rounds
 from arco_grpc.service.backfill_fold import project_backfills
+from arco_grpc.service.backfill_graph_targets import block_missing_upstream, propagated_selectors
 from arco_grpc.service.backfill_messages import TRANSITION_LIMIT, backfill_to_proto, plan_to_proto
 from arco_grpc.service.backfill_plans import AssetPartitioning, ResolvedPlan, ResolvedTarget, graph_of
 from arco_grpc.service.backfill_projection import Projected, apply_event, backfill_stream, projected_from_record
@@ -89,15 +90,17 @@ class BackfillApplication:
 
     async def _resolve(self, backfill_id: str, request: CreateRequest, as_of: datetime) -> tuple[BackfillCreated, ResolvedPlan]:
         targets: list[ResolvedTarget] = []
-        assets: list[AssetPartitioning] = []
-        for position, wanted in enumerate(request.targets):
+        assets = [
+            await self._plans.current_asset(wanted.asset_key, f"targets[{position}].asset_key")
+            for position, wanted in enumerate(request.targets)
+        ]
+        selectors = [wanted.selector for wanted in request.targets]
+        if request.root_selector is not None:
+            selectors = await propagated_selectors(self._plans, assets, request.root_selector, as_of)
+        for position, (asset, selector) in enumerate(zip(assets, selectors)):
             field = f"targets[{position}]"
-            asset = await self._plans.current_asset(wanted.asset_key, f"{field}.asset_key")
-            assets.append(asset)
             try:
-                target, space, selection = await self._plans.resolve_new(
-                    asset, wanted.selector, request.chunk_size, as_of
-                )
+                target, space, selection = await self._plans.resolve_new(asset, selector, request.chunk_size, as_of)
             except InvalidArgument as error:
                 raise error.under(field) from None
             if request.reprocess_policy is not ReprocessPolicy.ALL:
@@ -107,6 +110,7 @@ class BackfillApplication:
                 selection = remaining_selection(selection, skipped)
                 target = replace(target, skipped=skipped, partition_count=selection.count)
             targets.append(ResolvedTarget(position, target, space, selection))
+        targets = await block_missing_upstream(self._plans, targets, assets, as_of)
         try:
             graph = graph_of(targets, assets)
         except InvalidArgument as error:
@@ -135,6 +139,15 @@ class BackfillApplication:
     def _refuse_nothing_to_run(created: BackfillCreated) -> None:
         for position, target in enumerate(created.targets):
             if target.partition_count == 0:
+                if any(entry.reason is SkipReason.MISSING_UPSTREAM for entry in target.skipped):
+                    raise FailedPrecondition(
+                        f"every selected partition of targets[{position}] ({target.asset_key!r}) is left out: "
+                        f"{target.skipped_count} skipped, some because they need upstream partitions that do not "
+                        "exist (see the plan with validate_only); nothing would run. Drop the target or change its "
+                        "selector",
+                        reason="NOTHING_TO_RUN",
+                        metadata={"asset_key": target.asset_key, "skipped": str(target.skipped_count)},
+                    )
                 raise FailedPrecondition(
                     f"reprocess policy {created.reprocess_policy.name} skips every selected partition of "
                     f"targets[{position}] ({target.asset_key!r}: {target.skipped_count} skipped); nothing would run. "

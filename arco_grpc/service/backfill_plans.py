@@ -205,14 +205,7 @@ class PlanResolver:
                 field="asset_key",
                 reason="ASSET_NOT_PARTITIONED",
             )
-        versions: dict[str, int] = {}
-        keys: dict[str, DynamicKeys] = {}
-        for name in dynamic_names(asset.definition):
-            snapshot = await self._store.dynamic_partitions(name, dynamic_stream(name))
-            versions[name] = snapshot.stream_version
-            keys[name] = DynamicKeys(snapshot.keys)
-            self._dynamic.put((name, snapshot.stream_version), keys[name])
-        space = partition_space(asset.definition, as_of=as_of, dynamic_keys=keys.__getitem__)
+        space, versions = await self._current_space(asset.definition, as_of)
         try:
             canonical = normalize_selector(selector)
             selection = select(space, selector)
@@ -238,6 +231,25 @@ class PlanResolver:
             status_space=await self._deletions.space(asset.definition_bytes, dynamic_versions),
         )
         return target, space, selection
+
+    async def _current_space(
+        self, definition: PartitionsDefinition, as_of: datetime
+    ) -> tuple[PartitionSpace, dict[str, int]]:
+        """The partitions of ``definition`` at ``as_of`` over the current dynamic keys, and their stream versions."""
+        versions: dict[str, int] = {}
+        keys: dict[str, DynamicKeys] = {}
+        for name in dynamic_names(definition):
+            snapshot = await self._store.dynamic_partitions(name, dynamic_stream(name))
+            versions[name] = snapshot.stream_version
+            keys[name] = DynamicKeys(snapshot.keys)
+            self._dynamic.put((name, snapshot.stream_version), keys[name])
+        return partition_space(definition, as_of=as_of, dynamic_keys=keys.__getitem__), versions
+
+    async def current_space(self, asset: AssetPartitioning, as_of: datetime) -> PartitionSpace | None:
+        """The asset's partitions at ``as_of`` over the current dynamic keys; None when it is unpartitioned."""
+        if asset.definition is None:
+            return None
+        return (await self._current_space(asset.definition, as_of))[0]
 
     # -- ever after -------------------------------------------------------------
 

@@ -61,6 +61,8 @@ class CreateRequest:
     validate_only: bool
     retry_policy: RetryPolicy = RetryPolicy()
     reprocess_policy: ReprocessPolicy = ReprocessPolicy.ALL
+    # One selection of the root targets, propagated to the others (None: each target has its own).
+    root_selector: Selector | None = None
 
 
 def _has_control_characters(text: str) -> bool:
@@ -154,6 +156,20 @@ def create_request_from_proto(request: api.CreateBackfillRequest) -> CreateReque
     if request.request_id or not request.validate_only:
         check_request_id(request.request_id)
     targets = _targets(request)
+    root_selector = None
+    if request.HasField("root_selector"):
+        for position, target in enumerate(request.targets):
+            if target.HasField("selector"):
+                raise InvalidArgument(
+                    "a target may not have its own selector when root_selector is given: the root selector "
+                    "propagates to every target; leave it unset, or drop root_selector and give one per target",
+                    field=f"targets[{position}].selector",
+                )
+        try:
+            root_selector = selector_from_proto(request.root_selector)
+            normalize_selector(root_selector)
+        except InvalidArgument as error:
+            raise error.under("root_selector") from None
     if request.chunk_size < 0:
         raise InvalidArgument(
             f"chunk_size may not be negative, got {request.chunk_size}; 0 uses each asset's chunk policy",
@@ -186,6 +202,7 @@ def create_request_from_proto(request: api.CreateBackfillRequest) -> CreateReque
         validate_only=request.validate_only,
         retry_policy=retry_policy,
         reprocess_policy=_reprocess_policy(request.reprocess_policy),
+        root_selector=root_selector,
     )
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import grpc
+
 from arco_grpc._gen.arco.orchestration.v1 import assets_pb2 as a, backfill_service_pb2 as api, backfills_pb2 as bf
 from arco_grpc._gen.arco.orchestration.v1 import catalog_service_pb2 as capi
 from arco_grpc.partitions.evaluate import partition_space
@@ -16,7 +18,8 @@ from arco_grpc.partitions.static import StaticPartitionsDefinition
 from arco_grpc.partitions.subset import PartitionSubset
 from arco_grpc.service.convert_assets import mapping_to_proto
 from tests.service.backfill_helpers import target
-from tests.service.builders import apply, asset, daily, dep, key_range, keys_selector, static
+from tests.service.builders import apply, asset, daily, dep, hourly, key_range, keys_selector, static
+from tests.service.conftest import call_failure
 from tests.service.test_worker_support import (  # noqa: F401 - served_workers is a fixture
     FAILED,
     OK,
@@ -300,3 +303,80 @@ async def test_random_graphs_run_in_dependency_order_and_end_in_one_state_each(s
                 "blocked": {k for n, k in expected_blocked if n == name},
             }
             assert got == want, (seed, name)
+
+
+# Creating over a graph: one selection propagated from the roots, and partitions blocked by missing upstreams.
+
+
+def validate(*targets: api.BackfillTargetSpec, **fields: object) -> api.CreateBackfillRequest:
+    return api.CreateBackfillRequest(validate_only=True, targets=targets, **fields)  # type: ignore[arg-type]
+
+
+async def test_a_root_selection_propagates_through_the_mappings(served_workers: Workers) -> None:
+    """Reference 4.5: d reads its parent with start_offset -1; parents 01-02..01-05 select d 01-02..01-06."""
+    w = served_workers
+    day = daily("2023-01-01")
+    await w.catalog.ApplyAssets(apply(
+        "prop-1", asset("p", day), asset("q", day, dep("p", previous_day())),
+        asset("h", hourly("2023-01-01-00:00")), asset("hd", day, dep("h")),
+    ))
+    plan = (await w.backfills.CreateBackfill(
+        validate(api.BackfillTargetSpec(asset_key="q"), api.BackfillTargetSpec(asset_key="p"),
+                 root_selector=key_range("2023-01-02", "2023-01-05"))
+    )).plan
+    by_asset = {t.asset_key: t for t in plan.targets}
+    assert [t.asset_key for t in plan.targets] == ["p", "q"]
+    assert by_asset["q"].partition_count == 5
+    assert by_asset["q"].selector.key_range.start == "2023-01-02" and by_asset["q"].selector.key_range.end == "2023-01-06"
+
+    hours = (await w.backfills.CreateBackfill(
+        validate(api.BackfillTargetSpec(asset_key="h"), api.BackfillTargetSpec(asset_key="hd"),
+                 root_selector=key_range("2023-03-01-05:00", "2023-03-02-01:00"))
+    )).plan
+    assert {t.asset_key: t.partition_count for t in hours.targets} == {"h": 21, "hd": 2}
+
+
+async def test_root_selector_mistakes_are_invalid_arguments(served_workers: Workers) -> None:
+    w = served_workers
+    day = daily("2023-01-01")
+    await w.catalog.ApplyAssets(apply("prop-2", asset("r1", day), asset("r2", hourly("2023-01-01-00:00"))))
+    both = await call_failure(w.backfills.CreateBackfill(validate(
+        target("r1", key_range("2023-01-01", "2023-01-02")), root_selector=key_range("2023-01-01", "2023-01-02")
+    )))
+    assert (both.code, both.violations[0][0]) == (grpc.StatusCode.INVALID_ARGUMENT, "targets[0].selector")
+    mixed = await call_failure(w.backfills.CreateBackfill(validate(
+        api.BackfillTargetSpec(asset_key="r1"), api.BackfillTargetSpec(asset_key="r2"),
+        root_selector=key_range("2023-01-01", "2023-01-02"),
+    )))
+    assert (mixed.code, mixed.violations[0][0]) == (grpc.StatusCode.INVALID_ARGUMENT, "root_selector")
+    assert "partitioned differently" in mixed.message
+
+
+async def test_partitions_needing_missing_upstreams_are_blocked_not_the_whole_backfill(served_workers: Workers) -> None:
+    """Reference 3.5: a daily from 2023-12-25 reads a daily from 2024-01-01; Dagster fails the whole backfill."""
+    w = served_workers
+    await w.catalog.ApplyAssets(apply(
+        "missing-1", asset("late", daily("2024-01-01")), asset("early", daily("2023-12-25"), dep("late")),
+        asset("after", daily("2023-12-25"), dep("early")),
+    ))
+    selection = keys_selector("2023-12-30", "2024-01-02")
+    plan = (await w.backfills.CreateBackfill(validate(target("early", selection), target("after", selection)))).plan
+    assert dict(plan.skipped_by_reason) == {"SKIP_REASON_MISSING_UPSTREAM": 2}  # early and, reading it, after
+    assert [t.partition_count for t in plan.targets] == [1, 1]
+    [blocked] = plan.targets[0].skipped
+    assert (blocked.reason, blocked.partition_count) == (bf.SKIP_REASON_MISSING_UPSTREAM, 1)
+
+    backfill_id = await w.create("missing", target("early", selection), target("after", selection))
+    ran = []
+    while chunks := await w.lease("w1", 4):
+        for chunk in chunks:
+            ran.extend((chunk.asset_key, key) for key in chunk.partition_keys)
+            await w.complete("w1", chunk)
+    assert sorted(ran) == [("after", "2024-01-02"), ("early", "2024-01-02")]
+    done = await w.backfill(backfill_id)
+    assert done.state == B.STATE_COMPLETED and done.progress.partitions_skipped == 2
+
+    nothing = await call_failure(w.backfills.CreateBackfill(api.CreateBackfillRequest(
+        request_id="missing-all", targets=[target("early", keys_selector("2023-12-30"))]
+    )))
+    assert (nothing.code, nothing.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "NOTHING_TO_RUN")

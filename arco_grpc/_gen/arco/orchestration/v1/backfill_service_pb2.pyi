@@ -21,7 +21,7 @@ class BackfillTargetSpec(_message.Message):
     def __init__(self, asset_key: _Optional[str] = ..., selector: _Optional[_Union[_partitions_pb2.PartitionSelector, _Mapping]] = ...) -> None: ...
 
 class CreateBackfillRequest(_message.Message):
-    __slots__ = ("request_id", "targets", "chunk_size", "max_concurrency", "order", "tags", "title", "description", "as_of", "validate_only", "creator", "retry_policy", "reprocess_policy")
+    __slots__ = ("request_id", "targets", "chunk_size", "max_concurrency", "order", "tags", "title", "description", "as_of", "validate_only", "creator", "retry_policy", "reprocess_policy", "root_selector")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -42,6 +42,7 @@ class CreateBackfillRequest(_message.Message):
     CREATOR_FIELD_NUMBER: _ClassVar[int]
     RETRY_POLICY_FIELD_NUMBER: _ClassVar[int]
     REPROCESS_POLICY_FIELD_NUMBER: _ClassVar[int]
+    ROOT_SELECTOR_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     targets: _containers.RepeatedCompositeFieldContainer[BackfillTargetSpec]
     chunk_size: int
@@ -55,7 +56,8 @@ class CreateBackfillRequest(_message.Message):
     creator: str
     retry_policy: _backfills_pb2.RetryPolicy
     reprocess_policy: _backfills_pb2.ReprocessPolicy
-    def __init__(self, request_id: _Optional[str] = ..., targets: _Optional[_Iterable[_Union[BackfillTargetSpec, _Mapping]]] = ..., chunk_size: _Optional[int] = ..., max_concurrency: _Optional[int] = ..., order: _Optional[_Union[_backfills_pb2.Backfill.Order, str]] = ..., tags: _Optional[_Mapping[str, str]] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., validate_only: _Optional[bool] = ..., creator: _Optional[str] = ..., retry_policy: _Optional[_Union[_backfills_pb2.RetryPolicy, _Mapping]] = ..., reprocess_policy: _Optional[_Union[_backfills_pb2.ReprocessPolicy, str]] = ...) -> None: ...
+    root_selector: _partitions_pb2.PartitionSelector
+    def __init__(self, request_id: _Optional[str] = ..., targets: _Optional[_Iterable[_Union[BackfillTargetSpec, _Mapping]]] = ..., chunk_size: _Optional[int] = ..., max_concurrency: _Optional[int] = ..., order: _Optional[_Union[_backfills_pb2.Backfill.Order, str]] = ..., tags: _Optional[_Mapping[str, str]] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., validate_only: _Optional[bool] = ..., creator: _Optional[str] = ..., retry_policy: _Optional[_Union[_backfills_pb2.RetryPolicy, _Mapping]] = ..., reprocess_policy: _Optional[_Union[_backfills_pb2.ReprocessPolicy, str]] = ..., root_selector: _Optional[_Union[_partitions_pb2.PartitionSelector, _Mapping]] = ...) -> None: ...
 
 class CreateBackfillResponse(_message.Message):
     __slots__ = ("backfill", "plan")

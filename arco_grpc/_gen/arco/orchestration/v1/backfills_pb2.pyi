@@ -25,6 +25,7 @@ class SkipReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SKIP_REASON_ALREADY_MATERIALIZED: _ClassVar[SkipReason]
     SKIP_REASON_IN_FLIGHT: _ClassVar[SkipReason]
     SKIP_REASON_FAILED: _ClassVar[SkipReason]
+    SKIP_REASON_MISSING_UPSTREAM: _ClassVar[SkipReason]
 REPROCESS_POLICY_UNSPECIFIED: ReprocessPolicy
 REPROCESS_POLICY_ALL: ReprocessPolicy
 REPROCESS_POLICY_MISSING: ReprocessPolicy
@@ -33,6 +34,7 @@ SKIP_REASON_UNSPECIFIED: SkipReason
 SKIP_REASON_ALREADY_MATERIALIZED: SkipReason
 SKIP_REASON_IN_FLIGHT: SkipReason
 SKIP_REASON_FAILED: SkipReason
+SKIP_REASON_MISSING_UPSTREAM: SkipReason
 
 class Backfill(_message.Message):
     __slots__ = ("id", "state", "state_version", "targets", "max_concurrency", "order", "tags", "title", "description", "creator", "as_of", "create_time", "update_time", "end_time", "progress", "transitions", "fingerprint", "retry_policy", "round", "outcomes", "reprocess_policy")
