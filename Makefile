@@ -30,6 +30,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/backfills.py
 	$(PY) bench/dispatch.py
 	$(PY) bench/watch.py
+	$(PY) bench/graph.py
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
