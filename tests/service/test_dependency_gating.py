@@ -252,7 +252,7 @@ def _reads_of(mapping: PartitionMapping | None, key: str, up_selection: Sequence
 
 async def test_random_graphs_run_in_dependency_order_and_end_in_one_state_each(served_workers: Workers) -> None:
     w = served_workers
-    for seed in range(12):
+    for seed in range(30):
         rng = random.Random(seed)
         names = [f"s{seed}-{i}" for i in range(rng.randint(2, 4))]
         edges = [
