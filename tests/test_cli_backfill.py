@@ -19,6 +19,7 @@ from arco_grpc.cli import build_parser, main
 from arco_grpc.planning.backfill_ids import backfill_id_for_request
 from arco_grpc.server import FAULT_EXIT_AFTER_COMMIT_ENV, FAULT_EXIT_STATUS
 from tests.service.backfill_helpers import Backfills, backfills  # noqa: F401 - fixture
+from tests.service.builders import apply, asset, daily, dep, hourly
 from tests.service.conftest import db_path, served, start  # noqa: F401 - fixtures
 from tests.test_cli import STARTUP_TIMEOUT, running
 
@@ -187,3 +188,14 @@ async def test_reprocess_missing_shows_what_it_skips(backfills: Backfills) -> No
     assert code == 0
     assert "4 partitions in 1 chunks" in out and "2024-01-04  2024-01-07" in out
     assert "skipped by the reprocess policy: 3 partitions (3 already_materialized)" in out
+
+
+async def test_propagate_applies_the_selector_to_the_roots_only(backfills: Backfills) -> None:
+    await backfills.catalog.ApplyAssets(apply(
+        "cli-graph", asset("cli/hours", hourly("2024-01-01-00:00")), asset("cli/days", daily("2024-01-01"), dep("cli/hours")),
+    ))
+    code, out, _ = await arco(backfills, "backfill", "create", "--asset", "cli/days", "--asset", "cli/hours",
+                              "--range", "2024-02-01-05:00...2024-02-02-01:00", "--propagate", "--validate-only", "--json")
+    assert code == 0
+    targets = json.loads(out)["plan"]["targets"]
+    assert [(t["asset_key"], t["partition_count"]) for t in targets] == [("cli/hours", "21"), ("cli/days", "2")]

@@ -122,6 +122,8 @@ def add_backfill_commands(commands: Any) -> None:
     create.add_argument("--as-of", type=_instant, metavar="TIME", help="evaluation time (default: now, on the server)")
     create.add_argument("--reprocess", choices=sorted(_REPROCESS), default="all",
                         help="which selected partitions run, judged from their status (default: all)")
+    create.add_argument("--propagate", action="store_true",
+                        help="apply the selector to the root assets only; the others get what reads it (root_selector)")
     create.add_argument("--validate-only", action="store_true", help="check and show the plan; write nothing")
     create.add_argument("--request-id", default="", help="idempotency key (default: a new UUID)")
     _common(create)
@@ -190,7 +192,11 @@ def _create_request(args: argparse.Namespace) -> api.CreateBackfillRequest:
     selector = _selector(args)
     request = api.CreateBackfillRequest(
         request_id=args.request_id or ("" if args.validate_only else str(uuid.uuid4())),
-        targets=[api.BackfillTargetSpec(asset_key=asset, selector=selector) for asset in args.assets],
+        targets=[
+            api.BackfillTargetSpec(asset_key=asset, selector=None if args.propagate else selector)
+            for asset in args.assets
+        ],
+        root_selector=selector if args.propagate else None,
         chunk_size=args.chunk_size,
         max_concurrency=args.max_concurrency,
         order=bf.Backfill.ORDER_BACKWARD if args.backward else bf.Backfill.ORDER_FORWARD,
