@@ -114,7 +114,9 @@ def backfill(b: bf.Backfill, out: TextIO) -> None:
         ("ended", _time(b.end_time, b.HasField("end_time"))),
         ("partitions", f"{p.partitions_total} total: {p.partitions_pending} pending, {p.partitions_running} running, "
                        f"{p.partitions_succeeded} succeeded, {p.partitions_failed} failed, "
-                       f"{p.partitions_cancelled} cancelled"),
+                       + (f"{p.partitions_upstream_failed} upstream failed, " if p.partitions_upstream_failed else "")
+                       + (f"{p.partitions_skipped} skipped, " if p.partitions_skipped else "")
+                       + f"{p.partitions_cancelled} cancelled"),
         ("chunks", ", ".join(f"{n} {k.removeprefix('STATE_').lower()}" for k, n in sorted(p.chunks_by_state.items()))
          or "-"),
     ]

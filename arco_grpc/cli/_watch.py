@@ -71,7 +71,7 @@ class _Bar:
     def show(self, backfill: bf.Backfill) -> None:
         self.backfill = backfill
         progress = backfill.progress
-        done = progress.partitions_succeeded + progress.partitions_failed
+        done = progress.partitions_succeeded + progress.partitions_failed + progress.partitions_upstream_failed
         if self.bar is None:
             self.bar = tqdm(total=progress.partitions_total, initial=done, unit="partition", file=self.out,
                             dynamic_ncols=True, smoothing=0.1)
@@ -92,6 +92,8 @@ class _Bar:
             "failed": progress.partitions_failed,
             "running": progress.partitions_running,
         }
+        if progress.partitions_upstream_failed:
+            postfix["upstream failed"] = progress.partitions_upstream_failed
         latest = self.latest_progress
         if latest is not None:
             postfix["chunk"] = f"{latest.asset_key}#{latest.index} {latest.fraction:.0%} {latest.message}"[:60]
@@ -187,7 +189,8 @@ class _Watcher:
             print(
                 f"backfill {self.backfill_id} {_state_name(backfill.state)}: "
                 f"{progress.partitions_succeeded} succeeded, {progress.partitions_failed} failed, "
-                f"{progress.partitions_cancelled} cancelled of {progress.partitions_total}",
+                + (f"{progress.partitions_upstream_failed} upstream failed, " if progress.partitions_upstream_failed else "")
+                + f"{progress.partitions_cancelled} cancelled of {progress.partitions_total}",
                 file=self.out,
             )
         return 0
