@@ -29,9 +29,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from arco_grpc.errors import InvalidArgument
-from arco_grpc.partitions.mapping import PartitionMapping, downstream_partitions, upstream_partitions
+from arco_grpc.partitions.mapping import PartitionMapping, TimeWindowMapping, downstream_partitions, upstream_partitions
 from arco_grpc.partitions.selection import AnySubset, none_of
 from arco_grpc.partitions.space import PartitionSpace
+from arco_grpc.partitions.subset import PartitionSubset
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +191,27 @@ class BackfillGraph:
         return closure
 
     def _walk_self_dependency(self, edge: GraphEdge, start: AnySubset, stop: AnySubset | None) -> AnySubset:
-        """Everything a self-dependency reaches from ``start`` without passing ``stop``, one step at a time."""
+        """Everything a self-dependency reaches from ``start`` without passing ``stop``, one step at a time.
+
+        The usual self-dependency (each window reads the one before) takes one
+        step per partition, so it is answered from the ranges instead: from the
+        end of each run of ``start``, the selected partitions that follow
+        without a gap or a stop.
+        """
+        asset = self._assets[edge.upstream]
+        if _reads_the_previous_window(edge.mapping) and isinstance(start, PartitionSubset):
+            allowed = asset.selection if stop is None else asset.selection - stop
+            assert isinstance(allowed, PartitionSubset)
+            runs = [
+                (end, next(high for low, high in allowed.ranges if low <= end < high))
+                for _, end in start.ranges
+                if end in allowed
+            ]
+            return PartitionSubset.from_ranges(runs) - start
+        return self._walk_by_steps(edge, start, stop)
+
+    def _walk_by_steps(self, edge: GraphEdge, start: AnySubset, stop: AnySubset | None) -> AnySubset:
+        """:meth:`_walk_self_dependency` by evaluating the mapping, one step per partition reached."""
         reached = none_of(self._assets[edge.upstream].space)
         frontier = start
         while frontier:
@@ -270,6 +291,10 @@ class BackfillGraph:
                     )
             selections[key] = selected
         return cls([GraphAsset(key, spaces[key], selections[key]) for key in keys], edges)
+
+
+def _reads_the_previous_window(mapping: PartitionMapping | None) -> bool:
+    return isinstance(mapping, TimeWindowMapping) and mapping.start_offset == mapping.end_offset == -1
 
 
 def _union(first: AnySubset | None, second: AnySubset | None) -> AnySubset | None:

@@ -281,3 +281,27 @@ def test_a_failure_does_not_reach_through_partitions_that_succeeded() -> None:
     assert graph.failure_closure({"totals": keys(day, "2023-01-03")}, succeeded) == {}
     closure = graph.failure_closure({"totals": keys(day, "2023-01-07")}, {"totals": key_range(day, "2023-01-01", "2023-01-06")})
     assert closure["totals"] == key_range(day, "2023-01-08", "2023-01-31")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sets(st.integers(0, 40), min_size=1).map(PartitionSubset.from_indices),
+    st.sets(st.integers(0, 40)).map(PartitionSubset.from_indices),
+    st.sets(st.integers(0, 40)).map(PartitionSubset.from_indices),
+)
+def test_the_previous_window_shortcut_agrees_with_walking_the_mapping(
+    selection: PartitionSubset, failed: PartitionSubset, succeeded: PartitionSubset
+) -> None:
+    day = daily()
+    failed, succeeded = failed & selection, (succeeded & selection) - failed
+    edge = GraphEdge("t", "t", TimeWindowMapping(-1, -1))
+    graph = BackfillGraph([GraphAsset("t", day, selection)], [edge])
+    assert graph._walk_self_dependency(edge, failed, succeeded) == graph._walk_by_steps(edge, failed, succeeded)
+
+
+def test_a_failure_early_in_ten_years_of_hours_blocks_the_rest_at_once() -> None:
+    hour = hourly("2015-01-01-00:00")
+    selection = PartitionSubset.of_range(0, hour.count)
+    graph = BackfillGraph([GraphAsset("h", hour, selection)], [GraphEdge("h", "h", TimeWindowMapping(-1, -1))])
+    closure = graph.failure_closure({"h": PartitionSubset.of_range(5, 6)})
+    assert closure == {"h": PartitionSubset.of_range(6, hour.count)}
