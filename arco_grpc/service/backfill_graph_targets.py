@@ -83,13 +83,15 @@ async def block_missing_upstream(
                 continue
             found = blocked_by_missing_upstream(dependency.mapping, target.space, target.selection, upstream)
             if not found.is_empty:
-                blocked[target.asset_key] = unite(blocked.get(target.asset_key, found), found)
+                before = blocked.get(target.asset_key)
+                blocked[target.asset_key] = found if before is None else unite(before, found)
     if not blocked:
         return list(targets)
     graph = graph_of(targets, assets)
     if graph is not None:
         for key, reached in graph.failure_closure(blocked).items():
-            blocked[key] = unite(blocked.get(key, reached), reached)
+            before = blocked.get(key)
+            blocked[key] = reached if before is None else unite(before, reached)
     result = []
     for target in targets:
         found = blocked.get(target.asset_key)

@@ -48,7 +48,6 @@ class Driver:
     """Leases and completes like a worker, and checks gating at every lease against what the reads need."""
 
     w: Workers
-    backfill_id: str
     reads: dict[tuple[str, str], set[tuple[str, str]]]  # (asset, key) -> in-backfill (asset, key) it reads
     failing: set[tuple[str, str]]
     succeeded: set[tuple[str, str]] = field(default_factory=set)
@@ -111,7 +110,7 @@ async def test_dagster_observed_example_blocks_only_what_the_failure_reaches(ser
     day_keys = [f"2023-01-0{n}" for n in range(2, 7)]
     reads = {("b", k): {("a", k)} for k in day_keys[:4]} | {("c", k): {("b", k)} for k in day_keys[:4]}
     reads |= {("d", k): {("c", p) for p in day_keys[:4] if p in (k, day_keys[day_keys.index(k) - 1])} for k in day_keys}
-    driver = Driver(w, backfill_id, reads, failing={("b", "2023-01-03")})
+    driver = Driver(w, reads, failing={("b", "2023-01-03")})
     await driver.run()
 
     done = await w.backfill(backfill_id)
@@ -131,7 +130,7 @@ async def test_dagster_observed_example_blocks_only_what_the_failure_reaches(ser
     # The retry reruns the failure and what it blocked, in dependency order, and nothing else.
     answer = await w.backfills.RetryFailedPartitions(api.RetryFailedPartitionsRequest(request_id="r-1", backfill_id=backfill_id))
     assert {t.asset_key: t.partition_count for t in answer.retried} == {"b": 1, "c": 1, "d": 2}
-    retry = Driver(w, backfill_id, reads, failing=set(), succeeded=set(driver.succeeded))
+    retry = Driver(w, reads, failing=set(), succeeded=set(driver.succeeded))
     await retry.run()
     assert sorted(retry.leased) == [("b", "2023-01-03"), ("c", "2023-01-03"), ("d", "2023-01-03"), ("d", "2023-01-04")]
     final = await w.backfill(backfill_id)
@@ -266,56 +265,56 @@ async def test_random_graphs_run_in_dependency_order_and_end_in_one_state_each(
     answers); one server serves every example."""
     w = served_workers
     rng = random.Random(scenario)
-    for seed in [next(_EXAMPLES)]:  # a fresh name space per example on the shared server
-        names = [f"s{seed}-{i}" for i in range(rng.randint(2, 4))]
-        edges = [
-            (names[i], names[j], _random_mapping(rng)) for j in range(len(names)) for i in range(j) if rng.random() < 0.6
-        ]
-        selections = {name: sorted(rng.sample(KEYS, rng.randint(1, len(KEYS)))) for name in names}
-        assets = [
-            asset(name, static(*KEYS), *[dep(u, None if m is None else mapping_to_proto(m)) for u, d, m in edges if d == name],
-                  chunk=rng.randint(1, 3))
-            for name in names
-        ]
-        await w.catalog.ApplyAssets(apply(f"cat-{seed}", *assets))
-        reads: dict[tuple[str, str], set[tuple[str, str]]] = {}
-        for up, down, mapping in edges:
-            for key in selections[down]:
-                reads.setdefault((down, key), set()).update((up, k) for k in _reads_of(mapping, key, selections[up]))
-        failing = {(n, k) for n in names for k in selections[n] if rng.random() < 0.2}
-        order = rng.choice([B.ORDER_FORWARD, B.ORDER_BACKWARD])
-        backfill_id = await w.create(
-            f"rand-{seed}", *[target(n, keys_selector(*selections[n])) for n in reversed(names)],
-            retry_policy=no_backoff(max_attempts=1), max_concurrency=rng.randint(1, 4), order=order,
-        )
-        driver = Driver(w, backfill_id, reads, failing, rng=rng)
-        await driver.run()
+    seed = next(_EXAMPLES)  # a fresh name space per example on the shared server
+    names = [f"s{seed}-{i}" for i in range(rng.randint(2, 4))]
+    edges = [
+        (names[i], names[j], _random_mapping(rng)) for j in range(len(names)) for i in range(j) if rng.random() < 0.6
+    ]
+    selections = {name: sorted(rng.sample(KEYS, rng.randint(1, len(KEYS)))) for name in names}
+    assets = [
+        asset(name, static(*KEYS), *[dep(u, None if m is None else mapping_to_proto(m)) for u, d, m in edges if d == name],
+              chunk=rng.randint(1, 3))
+        for name in names
+    ]
+    await w.catalog.ApplyAssets(apply(f"cat-{seed}", *assets))
+    reads: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for up, down, mapping in edges:
+        for key in selections[down]:
+            reads.setdefault((down, key), set()).update((up, k) for k in _reads_of(mapping, key, selections[up]))
+    failing = {(n, k) for n in names for k in selections[n] if rng.random() < 0.2}
+    order = rng.choice([B.ORDER_FORWARD, B.ORDER_BACKWARD])
+    backfill_id = await w.create(
+        f"rand-{seed}", *[target(n, keys_selector(*selections[n])) for n in reversed(names)],
+        retry_policy=no_backoff(max_attempts=1), max_concurrency=rng.randint(1, 4), order=order,
+    )
+    driver = Driver(w, reads, failing, rng=rng)
+    await driver.run()
 
-        # The model: a partition runs once everything it reads succeeded; else it is upstream failed.
-        expected_ok, expected_failed, expected_blocked = set(), set(), set()
-        for name in names:  # names are in dependency order
-            for key in selections[name]:
-                node = (name, key)
-                if reads.get(node, set()) <= expected_ok:
-                    (expected_failed if node in failing else expected_ok).add(node)
-                else:
-                    expected_blocked.add(node)
-        assert sorted(driver.leased) == sorted(expected_ok | expected_failed), seed  # each ran once, as the model says
-        done = await w.backfill(backfill_id)
-        assert done.state == B.STATE_COMPLETED, seed
-        outcomes = {o.asset_key: o for o in done.outcomes}
-        for name in names:
-            got = {
-                "ok": await keys_of(w, name, outcomes[name].succeeded),
-                "failed": await keys_of(w, name, outcomes[name].failed),
-                "blocked": await keys_of(w, name, outcomes[name].upstream_failed),
-            }
-            want = {
-                "ok": {k for n, k in expected_ok if n == name},
-                "failed": {k for n, k in expected_failed if n == name},
-                "blocked": {k for n, k in expected_blocked if n == name},
-            }
-            assert got == want, (seed, name)
+    # The model: a partition runs once everything it reads succeeded; else it is upstream failed.
+    expected_ok, expected_failed, expected_blocked = set(), set(), set()
+    for name in names:  # names are in dependency order
+        for key in selections[name]:
+            node = (name, key)
+            if reads.get(node, set()) <= expected_ok:
+                (expected_failed if node in failing else expected_ok).add(node)
+            else:
+                expected_blocked.add(node)
+    assert sorted(driver.leased) == sorted(expected_ok | expected_failed), seed  # each ran once, as the model says
+    done = await w.backfill(backfill_id)
+    assert done.state == B.STATE_COMPLETED, seed
+    outcomes = {o.asset_key: o for o in done.outcomes}
+    for name in names:
+        got = {
+            "ok": await keys_of(w, name, outcomes[name].succeeded),
+            "failed": await keys_of(w, name, outcomes[name].failed),
+            "blocked": await keys_of(w, name, outcomes[name].upstream_failed),
+        }
+        want = {
+            "ok": {k for n, k in expected_ok if n == name},
+            "failed": {k for n, k in expected_failed if n == name},
+            "blocked": {k for n, k in expected_blocked if n == name},
+        }
+        assert got == want, (seed, name)
 
 
 # Creating over a graph: one selection propagated from the roots, and partitions blocked by missing upstreams.
