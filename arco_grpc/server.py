@@ -48,6 +48,7 @@ from arco_grpc.service.group_commit import GroupCommitter
 from arco_grpc.service.live_backfills import LiveBackfills
 from arco_grpc.service.run_app import RunApplication
 from arco_grpc.service.run_servicer import RunServicer
+from arco_grpc.service.run_submission import RunSubmissions
 from arco_grpc.service.watch_hub import WatchConfig, WatchHub
 from arco_grpc.service.watch_streams import WatchStreams
 from arco_grpc.service.worker_app import WorkerApplication
@@ -207,8 +208,10 @@ async def start_server(
     worker_service_pb2_grpc.add_WorkerServiceServicer_to_server(
         map_errors(WorkerServicer(workers), _service(worker_service_pb2, "WorkerService")), server
     )
+    runs = RunApplication(store, live.plans)
+    submissions = RunSubmissions(store, live, backfills, runs, after_commit, work_appeared=dispatcher.notify)
     run_service_pb2_grpc.add_RunServiceServicer_to_server(
-        map_errors(RunServicer(RunApplication(store)), _service(run_service_pb2, "RunService")), server
+        map_errors(RunServicer(runs, submissions), _service(run_service_pb2, "RunService")), server
     )
     backfill_service_pb2_grpc.add_BackfillServiceServicer_to_server(
         map_errors(

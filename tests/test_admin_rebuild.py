@@ -9,16 +9,17 @@ import asyncio
 import io
 import random
 import sqlite3
+from datetime import datetime, timezone
 from pathlib import Path
 
 import grpc
 
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, catalog_service_pb2 as capi
-from arco_grpc._gen.arco.orchestration.v1 import events_pb2, worker_service_pb2 as wapi
+from arco_grpc._gen.arco.orchestration.v1 import events_pb2, run_service_pb2 as rapi, worker_service_pb2 as wapi
 from arco_grpc.cli import main
 from arco_grpc.store.sqlite._schema import PROJECTION_TABLES
 from tests.service.backfill_helpers import Backfills, create, target
-from tests.service.builders import apply, asset, daily, dep, key_range
+from tests.service.builders import apply, asset, daily, dep, key_range, ts
 from tests.service.conftest import db_path  # noqa: F401 - fixtures
 from tests.service.test_worker_support import FAILED, ManualClock, Workers, no_backoff, start_workers, stop_workers
 
@@ -139,6 +140,35 @@ async def worker_steps(w: Workers, rng: random.Random, prefix: str, steps: int) 
                 assert error.code() == grpc.StatusCode.FAILED_PRECONDITION, error.details()  # still running
 
 
+async def run_requests(w: Workers, rng: random.Random, prefix: str, steps: int) -> None:
+    """Random SubmitRun (every origin, some repeating a sensor's run key), CancelRun and ReexecuteRun."""
+    submitted: list[str] = []
+    for step in range(steps):
+        request_id = f"{prefix}-run-{step}"
+        roll = rng.random()
+        try:
+            if roll < 0.6 or not submitted:
+                origin = rng.choice([rapi.RUN_ORIGIN_SENSOR, rapi.RUN_ORIGIN_MANUAL, rapi.RUN_ORIGIN_SCHEDULE])
+                request = rapi.SubmitRunRequest(
+                    request_id=request_id, origin=origin, asset_key="orders",
+                    selector=key_range("2024-03-01", f"2024-03-0{rng.randint(1, 9)}"),
+                )
+                if origin == rapi.RUN_ORIGIN_SENSOR:
+                    request.origin_name, request.run_key = "files", f"k{rng.randint(1, 4)}"
+                elif origin == rapi.RUN_ORIGIN_SCHEDULE:
+                    request.origin_name = "nightly"
+                    request.scheduled_time.CopyFrom(ts(datetime(2024, 12, rng.randint(1, 3), tzinfo=timezone.utc)))
+                submitted.append((await w.runs.SubmitRun(request)).run.run_id)
+            elif roll < 0.8:
+                await w.runs.CancelRun(rapi.CancelRunRequest(request_id=request_id, run_id=rng.choice(submitted)))
+            else:
+                await w.runs.ReexecuteRun(rapi.ReexecuteRunRequest(
+                    request_id=request_id, run_id=rng.choice(submitted), mode=rng.choice([1, 2])))  # type: ignore[arg-type]
+        except grpc.aio.AioRpcError as error:
+            # Re-executing a run that has not ended, or that did not fail; a key the catalog changes dropped.
+            assert error.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.INVALID_ARGUMENT), error.details()
+
+
 def chunk_worker(chunk: wapi.LeasedChunk) -> str:
     return WORKER_OF[chunk.run_id]
 
@@ -169,9 +199,11 @@ async def test_rebuilt_projections_equal_the_live_ones(db_path: Path) -> None:  
     month = key_range("2024-01-01", "2024-01-31")
     await w.create("gated", target("gated/up", month), target("gated/down", month), retry_policy=no_backoff(1))
     await workload(backfills, rng, "first", 40)
+    await run_requests(w, rng, "first", 15)
     await worker_steps(w, rng, "first", 120)
     first_half = events(db_path)
     await workload(backfills, rng, "second", 40)
+    await run_requests(w, rng, "second", 15)
     await worker_steps(w, rng, "second", 120)
     await stop_workers(w)
 
@@ -180,6 +212,8 @@ async def test_rebuilt_projections_equal_the_live_ones(db_path: Path) -> None:  
     live = dump(db_path)
     assert len(live["backfills"]) > 5 and len(live["backfill_transitions"]) > 20
     assert len(live["runs"]) > 40 and len(live["chunks"]) > 20 and live["backfill_rounds"]
+    run_states = {(row[0], row[1]) for row in sqlite3.connect(db_path).execute("SELECT origin, state FROM runs")}
+    assert {(2, 7), (3, 7), (4, 6)} & run_states and {o for o, _ in run_states} == {1, 2, 3, 4}  # queued, cancelled
     assert len(live["partition_status"]) >= 3  # statuses of several assets, rebuilt from chunk events alone
     with sqlite3.connect(db_path) as connection:
         specs = [events_pb2.BackfillCreated.FromString(row[0]) for row in connection.execute("SELECT spec FROM backfills")]

@@ -35,6 +35,7 @@ from arco_grpc.domain.chunk_events import (
 from arco_grpc.domain.outcomes import Outcomes
 from arco_grpc.domain.partition_status import ReprocessPolicy, Skipped
 from arco_grpc.domain.retry_policy import RetryPolicy
+from arco_grpc.domain.submitted_run import SubmittedRun, chunk_run_key
 from arco_grpc.errors import Aborted, FailedPrecondition, InvalidArgument
 from arco_grpc.partitions.selector import Selector
 
@@ -119,6 +120,12 @@ class BackfillCreated:
     fingerprint: str
     retry_policy: RetryPolicy = RetryPolicy()
     reprocess_policy: ReprocessPolicy = ReprocessPolicy.ALL
+    # Set when the stream is a run submitted through RunService (one target, one chunk).
+    submitted_run: SubmittedRun | None = None
+
+    def run_key(self, asset_key: str, round_number: int, chunk_index: int, attempt: int) -> str:
+        """The run key of an attempt at one of this stream's chunks."""
+        return chunk_run_key(self.submitted_run, self.backfill_id, asset_key, round_number, chunk_index, attempt)
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,8 @@ class RunState(IntEnum):
     LEASE_EXPIRED = 4
     RELEASED = 5
     CANCELLED = 6
+    # A submitted run waiting for its first lease.
+    QUEUED = 7
 
 
 @dataclass(frozen=True, slots=True)

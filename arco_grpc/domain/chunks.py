@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import total_ordering
 
-from arco_grpc.domain.backfill import Backfill, BackfillEvent, BackfillState
+from arco_grpc.domain.backfill import Backfill, BackfillCreated, BackfillEvent, BackfillState
 from arco_grpc.domain.chunk_events import (
     ChunkCancelled,
     ChunkEvent,
@@ -38,7 +38,6 @@ from arco_grpc.domain.chunk_events import (
 from arco_grpc.domain.outcomes import within, without
 from arco_grpc.errors import FailedPrecondition, InvalidArgument
 from arco_grpc.partitions.selection import AnySubset
-from arco_grpc.planning.chunks import run_key
 
 
 @total_ordering
@@ -158,15 +157,18 @@ def _refuse_dispatch(backfill: Backfill, more: int) -> None:
 
 
 def _leased(
-    backfill_id: str, chunk: Chunk, run_id: str, worker_id: str, expires_at: datetime, ttl: timedelta, now: datetime
+    spec: BackfillCreated, chunk: Chunk, run_id: str, worker_id: str, expires_at: datetime, ttl: timedelta,
+    now: datetime,
 ) -> ChunkLeased:
     if not chunk.leasable(now):
         raise FailedPrecondition(f"chunk {chunk.key} is {chunk.state.name} and not due at {now.isoformat()}")
     key = chunk.key
     attempt = chunk.attempt + 1
+    if attempt == 1 and spec.submitted_run is not None:
+        run_id = spec.backfill_id  # a submitted run's first attempt is the run SubmitRun answered with
     return ChunkLeased(
         chunk.asset_key, key.round, key.index, attempt, run_id,
-        run_key(backfill_id, chunk.asset_key, key.round, key.index, attempt), worker_id, expires_at, ttl,
+        spec.run_key(chunk.asset_key, key.round, key.index, attempt), worker_id, expires_at, ttl,
         chunk.remaining, chunk.partition_count,
     )
 
@@ -180,7 +182,7 @@ def decide_lease(
         FailedPrecondition: the backfill does not dispatch, is at its concurrency limit, or the chunk is not due.
     """
     _refuse_dispatch(backfill, 1)
-    return _leased(backfill.backfill_id, chunk, run_id, worker_id, now + ttl, ttl, now)
+    return _leased(backfill.spec, chunk, run_id, worker_id, now + ttl, ttl, now)
 
 
 def decide_leases(
@@ -198,10 +200,10 @@ def decide_leases(
     _refuse_dispatch(backfill, len(chunks))
     if len({chunk.key for chunk in chunks}) != len(chunks):
         raise ValueError("a chunk can be leased once per event")
-    backfill_id = backfill.backfill_id
+    spec = backfill.spec
     expires_at = now + ttl
     return ChunksLeased(tuple(
-        _leased(backfill_id, chunk, run_id, worker_id, expires_at, ttl, now)
+        _leased(spec, chunk, run_id, worker_id, expires_at, ttl, now)
         for chunk, run_id in zip(chunks, run_ids, strict=True)
     ))
 

@@ -46,7 +46,7 @@ from arco_grpc.store.payloads import encode_event
 M = TypeVar("M", bound=Message)
 
 
-def _fold(
+def fold_decided(
     current: Projected | None, events: Sequence[BackfillEvent], at: datetime, request_id: str
 ) -> tuple[Projected, list[NewEvent], list[TransitionRecord]]:
     """What appending ``events`` will make of ``current``: the state, the encoded events, the transitions."""
@@ -62,6 +62,28 @@ def _fold(
             transitions.append(transition)
     assert projected is not None
     return projected, encoded, transitions
+
+
+def refuse_nothing_to_run(created: BackfillCreated) -> None:
+    """Raises FailedPrecondition when a target of ``created`` has no partition left to run."""
+    for position, target in enumerate(created.targets):
+        if target.partition_count == 0:
+            if any(entry.reason is SkipReason.MISSING_UPSTREAM for entry in target.skipped):
+                raise FailedPrecondition(
+                    f"every selected partition of targets[{position}] ({target.asset_key!r}) is left out: "
+                    f"{target.skipped_count} skipped, some because they need upstream partitions that do not "
+                    "exist (see the plan with validate_only); nothing would run. Drop the target or change its "
+                    "selector",
+                    reason="NOTHING_TO_RUN",
+                    metadata={"asset_key": target.asset_key, "skipped": str(target.skipped_count)},
+                )
+            raise FailedPrecondition(
+                f"reprocess policy {created.reprocess_policy.name} skips every selected partition of "
+                f"targets[{position}] ({target.asset_key!r}: {target.skipped_count} skipped); nothing would run. "
+                "Drop the target, widen its selector, or use REPROCESS_POLICY_ALL",
+                reason="NOTHING_TO_REPROCESS",
+                metadata={"asset_key": target.asset_key, "skipped": str(target.skipped_count)},
+            )
 
 
 class BackfillApplication:
@@ -135,27 +157,6 @@ class BackfillApplication:
         )
         return created, ResolvedPlan(backfill_id, request.order, tuple(targets), graph)
 
-    @staticmethod
-    def _refuse_nothing_to_run(created: BackfillCreated) -> None:
-        for position, target in enumerate(created.targets):
-            if target.partition_count == 0:
-                if any(entry.reason is SkipReason.MISSING_UPSTREAM for entry in target.skipped):
-                    raise FailedPrecondition(
-                        f"every selected partition of targets[{position}] ({target.asset_key!r}) is left out: "
-                        f"{target.skipped_count} skipped, some because they need upstream partitions that do not "
-                        "exist (see the plan with validate_only); nothing would run. Drop the target or change its "
-                        "selector",
-                        reason="NOTHING_TO_RUN",
-                        metadata={"asset_key": target.asset_key, "skipped": str(target.skipped_count)},
-                    )
-                raise FailedPrecondition(
-                    f"reprocess policy {created.reprocess_policy.name} skips every selected partition of "
-                    f"targets[{position}] ({target.asset_key!r}: {target.skipped_count} skipped); nothing would run. "
-                    "Drop the target, widen its selector, or use REPROCESS_POLICY_ALL",
-                    reason="NOTHING_TO_REPROCESS",
-                    metadata={"asset_key": target.asset_key, "skipped": str(target.skipped_count)},
-                )
-
     async def create(self, identity: RequestIdentity | None, request: CreateRequest) -> api.CreateBackfillResponse:
         """Creates and starts a backfill, or (validate_only) returns the plan it would have."""
         backfill_id = backfill_id_for_request(request.request_id) if request.request_id else PREVIEW_BACKFILL_ID
@@ -168,9 +169,9 @@ class BackfillApplication:
             existing = None if record is None else projected_from_record(record).backfill
             created, plan = await self._resolve(backfill_id, request, request.as_of or now)
             if existing is None:
-                self._refuse_nothing_to_run(created)
+                refuse_nothing_to_run(created)
             events = decide(CreateBackfill(created), existing)
-            projected, encoded, transitions = _fold(None, events, now, request.request_id)
+            projected, encoded, transitions = fold_decided(None, events, now, request.request_id)
             response = api.CreateBackfillResponse(
                 backfill=backfill_to_proto(projected.record, transitions, ()),
                 plan=plan_to_proto(created_to_proto(created), plan),
@@ -185,7 +186,7 @@ class BackfillApplication:
 
     # -- lifecycle --------------------------------------------------------------
 
-    async def _decide_live(
+    async def decide_live(
         self,
         identity: RequestIdentity,
         backfill_id: str,
@@ -193,7 +194,10 @@ class BackfillApplication:
         answer: Callable[[BackfillBook, list[BackfillEvent]], M],
         response_type: type[M],
     ) -> M:
-        """Replay check, decide against the live book, fold, append with the answer, wait until durable."""
+        """Replay check, decide against the live book, fold, append with the answer, wait until durable.
+
+        Any stream with a live book (backfills and submitted runs alike) is decided this way.
+        """
         first = await self._live.replayed(identity, response_type)
         if first is not None:
             return first  # type: ignore[return-value]
@@ -217,7 +221,7 @@ class BackfillApplication:
         self, identity: RequestIdentity, backfill_id: str, command: BackfillCommand, response_type: type[M]
     ) -> M:
         """Carries out Pause, Resume, Cancel or Update on a backfill; answers with the backfill after it."""
-        return await self._decide_live(
+        return await self.decide_live(
             identity,
             backfill_id,
             lambda book: decide(command, book.backfill),
@@ -250,7 +254,7 @@ class BackfillApplication:
                 ],
             )
 
-        return await self._decide_live(
+        return await self.decide_live(
             identity, backfill_id, decide_round, answer, api.RetryFailedPartitionsResponse
         )
 

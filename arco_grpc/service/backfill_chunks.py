@@ -20,7 +20,7 @@ from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as bf, partitions
 from arco_grpc.domain.backfill import BackfillState, DispatchOrder
 from arco_grpc.partitions.selection import AnySubset, subset_keys
 from arco_grpc.partitions.subset import PartitionSubset
-from arco_grpc.planning.chunks import chunk_count, chunk_dispatch_positions, chunk_selection, chunks_within, run_key
+from arco_grpc.planning.chunks import chunk_count, chunk_dispatch_positions, chunk_selection, chunks_within
 from arco_grpc.service.backfill_plans import ResolvedPlan, ResolvedTarget
 from arco_grpc.service.convert_chunk_events import decode_subset, subset_from_proto
 from arco_grpc.service.convert_partitions import datetime_to_proto, subset_to_proto
@@ -168,7 +168,7 @@ def _round_chunk(plan: ResolvedPlan, target: ResolvedTarget, round_number: int, 
         chunk_selection(source, size, index, plan.order),
     )
     chunk.attempt = FIRST_ATTEMPT
-    chunk.run_key = run_key(plan.backfill_id, target.asset_key, round_number, index, FIRST_ATTEMPT)
+    chunk.run_key = plan.run_key(target.asset_key, round_number, index, FIRST_ATTEMPT)
     return chunk
 
 

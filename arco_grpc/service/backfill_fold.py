@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from arco_grpc.domain.backfill import BackfillEvent
+from arco_grpc.domain.backfill import BackfillCancelled, BackfillCreated, BackfillEvent
 from arco_grpc.domain.chunk_events import (
     ChunkCancelled,
     ChunkEvent,
@@ -32,7 +32,6 @@ from arco_grpc.domain.chunk_events import (
     chunk_events_of,
 )
 from arco_grpc.domain.chunks import Chunk, ChunkKey, Lease, evolve_chunk, first_lease
-from arco_grpc.planning.chunks import run_key
 from arco_grpc.service.backfill_projection import (
     Projected,
     apply_event,
@@ -40,14 +39,17 @@ from arco_grpc.service.backfill_projection import (
     backfill_stream,
     projected_from_record,
 )
+from arco_grpc.planning.run_keys import ScheduleScope
 from arco_grpc.service.convert_backfills import BACKFILL_EVENT_TYPES, event_from_payload
 from arco_grpc.service.convert_chunk_events import decode_subset, encode_subset
+from arco_grpc.service.convert_runs import ORIGIN_NUMBERS
 from arco_grpc.service.partition_status_rows import StatusChanges, note_chunk_event, write_partition_statuses
 from arco_grpc.store import (
     ChunkRecord,
     RoundRecord,
     RunEnd,
     RunRecord,
+    RunStart,
     StoredEvent,
     Transaction,
     TransitionRecord,
@@ -57,9 +59,11 @@ from arco_grpc.store.payloads import decode_payload
 _MILLISECOND = timedelta(milliseconds=1)
 
 # A run begun by a lease: (backfill id, the lease, its target position, the stream version of the event
-# that leased it, its position among that event's leases, when). Its row is built once the event's
-# sequence is known.
-NewRun = tuple[str, ChunkLeased, int, int, int, datetime]
+# that leased it, its position among that event's leases, when, the chunk's previous run id). Its row is
+# built once the event's sequence is known.
+NewRun = tuple[str, ChunkLeased, int, int, int, datetime, str]
+# A submitted run, queued: (its stream's spec, the stream version of its BackfillCreated, when).
+QueuedRun = tuple[BackfillCreated, int, datetime]
 
 
 @dataclass(slots=True)
@@ -70,6 +74,9 @@ class Writes:
     transitions: list[TransitionRecord] = field(default_factory=list)
     chunks: dict[tuple[str, ChunkKey], tuple[Chunk, datetime]] = field(default_factory=dict)
     new_runs: list[NewRun] = field(default_factory=list)
+    queued_runs: list[QueuedRun] = field(default_factory=list)
+    run_starts: list[RunStart] = field(default_factory=list)
+    cancelled_queued_runs: list[tuple[str, datetime]] = field(default_factory=list)
     run_ends: list[RunEnd] = field(default_factory=list)
     rounds: list[RoundRecord] = field(default_factory=list)
     statuses: StatusChanges = field(default_factory=dict)
@@ -92,8 +99,9 @@ def chunk_key_of(projected: Projected, event: ChunkEvent) -> ChunkKey:
     return ChunkKey(projected.backfill.target_position(event.asset_key), event.round, event.index)
 
 
-def chunk_record(backfill_id: str, chunk: Chunk, at: datetime) -> ChunkRecord:
-    """The row of a chunk that has had events."""
+def chunk_record(spec: BackfillCreated, chunk: Chunk, at: datetime) -> ChunkRecord:
+    """The row of a chunk of backfill ``spec`` that has had events."""
+    backfill_id = spec.backfill_id
     lease = chunk.lease
     key = chunk.key
     attempt = chunk.attempt or 1
@@ -106,7 +114,7 @@ def chunk_record(backfill_id: str, chunk: Chunk, at: datetime) -> ChunkRecord:
         key.index,
         int(chunk.state),
         attempt,
-        chunk.run_key or run_key(backfill_id, chunk.asset_key, key.round, key.index, attempt),
+        chunk.run_key or spec.run_key(chunk.asset_key, key.round, key.index, attempt),
         chunk.partition_count,
         encode_subset(chunk.partitions),
         at,
@@ -158,15 +166,40 @@ def chunk_from_record(record: ChunkRecord) -> Chunk:
     )
 
 
-def run_record(run: NewRun, sequence: int) -> RunRecord:
+def run_record(run: NewRun, sequence: int, spec: BackfillCreated) -> RunRecord:
     """The row of a run begun by a lease, whose event has global sequence ``sequence``."""
-    backfill_id, event, target, _, position, at = run
+    backfill_id, event, target, _, position, at, previous_run_id = run
     partitions = event.partitions
-    return RunRecord(
+    record = RunRecord(
         run_key=event.run_key, backfill_id=backfill_id, asset_key=event.asset_key, round=event.round,
         chunk_index=event.index, attempt=event.attempt, created_at=at, run_id=event.run_id, target_position=target,
         worker_id=event.worker_id, state=int(RunState.RUNNING), lease_sequence=sequence,
         partitions=encode_subset(partitions), partition_count=partitions.count, lease_position=position,
+    )
+    submitted = spec.submitted_run
+    if submitted is not None:  # a later attempt of a submitted run: the attempt before is its parent
+        record.origin = ORIGIN_NUMBERS[submitted.origin]
+        record.origin_name = submitted.origin_name
+        record.parent_run_id = previous_run_id
+        record.root_run_id = submitted.root_run_id or backfill_id
+    return record
+
+
+def queued_run_record(run: QueuedRun, sequence: int) -> RunRecord:
+    """The row of a submitted run from its submission on (QUEUED), whose BackfillCreated has ``sequence``."""
+    spec, _, at = run
+    submitted = spec.submitted_run
+    assert submitted is not None
+    target = spec.targets[0]
+    scope = submitted.scope
+    return RunRecord(
+        run_key=spec.run_key(target.asset_key, 1, 0, 1), backfill_id=spec.backfill_id, asset_key=target.asset_key,
+        round=1, chunk_index=0, attempt=1, created_at=at, run_id=spec.backfill_id, state=int(RunState.QUEUED),
+        lease_sequence=sequence, partition_count=target.partition_count, origin=ORIGIN_NUMBERS[submitted.origin],
+        origin_name=submitted.origin_name, parent_run_id=submitted.parent_run_id,
+        root_run_id=submitted.root_run_id or spec.backfill_id, scope_key=submitted.scope_key,
+        origin_run_key=submitted.origin_run_key,
+        scheduled_at=scope.scheduled_time if isinstance(scope, ScheduleScope) else None, submitted_at=at,
     )
 
 
@@ -175,7 +208,14 @@ def _run_writes(
     writes: Writes,
 ) -> None:
     if isinstance(event, ChunkLeased):
-        writes.new_runs.append((backfill_id, event, after.key.target, version, position, at))
+        if event.attempt == 1 and event.run_id == backfill_id:  # a submitted run's queued first attempt
+            partitions = event.partitions
+            writes.run_starts.append(
+                RunStart(event.run_id, event.worker_id, at, encode_subset(partitions), partitions.count)
+            )
+        else:
+            previous = "" if before is None else before.run_id
+            writes.new_runs.append((backfill_id, event, after.key.target, version, position, at, previous))
     elif isinstance(event, ChunkSucceeded):
         writes.run_ends.append(RunEnd(event.run_id, int(RunState.SUCCEEDED), at, metadata=event.metadata))
     elif isinstance(event, ChunkFailed):
@@ -213,6 +253,8 @@ def fold_event(
     writes.backfills[backfill_id] = state.projected
     if transition is not None:
         writes.transitions.append(transition)
+    if isinstance(event, BackfillCancelled) and backfill.spec.submitted_run is not None:
+        writes.cancelled_queued_runs.append((backfill_id, at))
     if isinstance(event, RetryRoundOpened):
         for target in event.targets:
             writes.rounds.append(RoundRecord(
@@ -258,13 +300,23 @@ async def write_projection(transaction: Transaction, writes: Writes, stored: lis
         await transaction.put_round(round_record)
     if writes.chunks:
         await transaction.put_chunks([
-            chunk_record(backfill_id, chunk, at) for (backfill_id, _), (chunk, at) in writes.chunks.items()
+            chunk_record(writes.backfills[backfill_id].backfill.spec, chunk, at)
+            for (backfill_id, _), (chunk, at) in writes.chunks.items()
         ])
-    if writes.new_runs:
+    if writes.new_runs or writes.queued_runs:
         sequences = {(event.stream_id, event.stream_version): event.sequence for event in stored}
-        await transaction.record_runs([
-            run_record(run, sequences[(backfill_stream(run[0]), run[3])]) for run in writes.new_runs
+        queued = [
+            queued_run_record(run, sequences[(backfill_stream(run[0].backfill_id), run[1])])
+            for run in writes.queued_runs
+        ]
+        await transaction.record_runs(queued + [
+            run_record(run, sequences[(backfill_stream(run[0]), run[3])], writes.backfills[run[0]].backfill.spec)
+            for run in writes.new_runs
         ])
+    if writes.run_starts:
+        await transaction.start_runs(writes.run_starts)
+    for run_id, at in writes.cancelled_queued_runs:
+        await transaction.cancel_queued_run(run_id, at, "the run was cancelled before it started")
     if writes.run_ends:
         await transaction.end_runs(writes.run_ends)
     if writes.statuses:
@@ -293,6 +345,8 @@ async def project_backfills(transaction: Transaction, events: list[StoredEvent])
             writes.backfills[backfill_id] = projected
             if transition is not None:
                 writes.transitions.append(transition)
+            if isinstance(event, BackfillCreated) and event.submitted_run is not None:
+                writes.queued_runs.append((event, projected.backfill.version, stored.recorded_at))
             continue
         for entry in chunk_events_of(event):
             key = chunk_key_of(state.projected, entry)

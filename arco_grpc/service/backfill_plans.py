@@ -22,6 +22,7 @@ from arco_grpc._gen.arco.orchestration.v1 import assets_pb2, events_pb2
 from arco_grpc.domain.backfill import BackfillCreated, DispatchOrder, Target
 from arco_grpc.domain.catalog import AssetDependency
 from arco_grpc.domain.partition_status import remaining_selection
+from arco_grpc.domain.submitted_run import SubmittedRun, chunk_run_key
 from arco_grpc.errors import FailedPrecondition, InvalidArgument, NotFound
 from arco_grpc.partitions.dynamic import DynamicKeys
 from arco_grpc.partitions.evaluate import PartitionsDefinition, partition_space
@@ -105,6 +106,12 @@ class ResolvedPlan:
     targets: tuple[ResolvedTarget, ...]
     # The dependencies among the targets (None: there are none, nothing waits for anything).
     graph: BackfillGraph | None = None
+    # Set when the stream is a run submitted through RunService (its run keys come from it).
+    submitted_run: SubmittedRun | None = None
+
+    def run_key(self, asset_key: str, round_number: int, chunk_index: int, attempt: int) -> str:
+        """The run key of an attempt at one of the plan's chunks."""
+        return chunk_run_key(self.submitted_run, self.backfill_id, asset_key, round_number, chunk_index, attempt)
 
     def target_named(self, asset_key: str) -> ResolvedTarget | None:
         """The target of ``asset_key``, if the backfill has one."""
@@ -267,7 +274,9 @@ class PlanResolver:
             space, selection = await self._resolve_pinned(target, spec.as_of)
             targets.append(ResolvedTarget(position, target, space, selection))
             assets.append(await self._asset_at(target.asset_key, target.asset_version))
-        plan = ResolvedPlan(spec.backfill_id, spec.order, tuple(targets), graph_of(targets, assets))
+        plan = ResolvedPlan(
+            spec.backfill_id, spec.order, tuple(targets), graph_of(targets, assets), spec.submitted_run
+        )
         self._plans.put(spec.backfill_id, plan)
         return plan
 

@@ -19,6 +19,7 @@ from arco_grpc.domain.retry_policy import RetryPolicy
 from arco_grpc.domain.catalog import check_asset_key
 from arco_grpc.errors import InvalidArgument
 from arco_grpc.partitions.selector import AllPartitions, Selector, normalize_selector
+from arco_grpc.domain.submitted_run import is_submitted_run_id
 from arco_grpc.planning.backfill_ids import is_backfill_id
 from arco_grpc.service.convert_chunk_events import retry_policy_from_proto
 from arco_grpc.service.convert_partitions import datetime_from_proto, selector_from_proto
@@ -111,7 +112,8 @@ def _targets(request: api.CreateBackfillRequest) -> tuple[TargetRequest, ...]:
     return tuple(targets)
 
 
-def _tags(tags: dict[str, str]) -> tuple[tuple[str, str], ...]:
+def check_tags(tags: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The tags, sorted, after checking their count and sizes (InvalidArgument under field "tags")."""
     if len(tags) > MAX_TAGS:
         raise InvalidArgument(f"{len(tags)} tags were given; at most {MAX_TAGS} are allowed", field="tags")
     for key, value in tags.items():
@@ -194,7 +196,7 @@ def create_request_from_proto(request: api.CreateBackfillRequest) -> CreateReque
         chunk_size=request.chunk_size,
         max_concurrency=request.max_concurrency or DEFAULT_MAX_CONCURRENCY,
         order=_order(request.order),
-        tags=_tags(dict(request.tags)),
+        tags=check_tags(dict(request.tags)),
         title=request.title,
         description=request.description,
         creator=request.creator,
@@ -215,6 +217,12 @@ def check_backfill_id(backfill_id: str, field: str = "backfill_id") -> None:
             f"{backfill_id!r} is not a backfill id; ids look like 'bf-' and 12 characters of a-z and 2-7",
             field=field,
         )
+
+
+def check_stream_id(stream_id: str, field: str = "backfill_id") -> None:
+    """Raises InvalidArgument unless ``stream_id`` names a backfill or a submitted run (whose stream is its run id)."""
+    if not is_submitted_run_id(stream_id):
+        check_backfill_id(stream_id, field)
 
 
 class _Mutation(Protocol):

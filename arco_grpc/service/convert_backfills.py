@@ -39,6 +39,7 @@ from arco_grpc.service.convert_partitions import (
     selector_to_proto,
     subset_to_proto,
 )
+from arco_grpc.service.convert_runs import submitted_run_from_proto, submitted_run_to_proto
 from arco_grpc.store import StoredEvent
 from arco_grpc.store.payloads import decode_payload
 
@@ -82,15 +83,17 @@ def target_to_proto(target: Target) -> bf.BackfillTarget:
         asset_version=target.asset_version,
         dynamic_partitions_versions=dict(target.dynamic_versions),
         selected_partition_count=target.selected_count,
-        skipped=[
-            bf.SkippedPartitions(
-                reason=int(entry.reason),  # type: ignore[arg-type]
-                partitions=subset_to_proto(entry.partitions),
-                partition_count=entry.partitions.count,
-            )
-            for entry in target.skipped
-        ],
+        skipped=[skipped_to_proto(entry) for entry in target.skipped],
         partition_status_space=target.status_space,
+    )
+
+
+def skipped_to_proto(entry: Skipped) -> bf.SkippedPartitions:
+    """The SkippedPartitions message of partitions left out for one reason."""
+    return bf.SkippedPartitions(
+        reason=int(entry.reason),  # type: ignore[arg-type]
+        partitions=subset_to_proto(entry.partitions),
+        partition_count=entry.partitions.count,
     )
 
 
@@ -130,6 +133,7 @@ def created_to_proto(event: BackfillCreated) -> ev.BackfillCreated:
         fingerprint=event.fingerprint,
         retry_policy=retry_policy_to_proto(event.retry_policy),
         reprocess_policy=int(event.reprocess_policy),  # type: ignore[arg-type]
+        submitted_run=None if event.submitted_run is None else submitted_run_to_proto(event.submitted_run),
     )
 
 
@@ -148,6 +152,7 @@ def created_from_proto(message: ev.BackfillCreated) -> BackfillCreated:
         fingerprint=message.fingerprint,
         retry_policy=retry_policy_from_proto(message.retry_policy, message.HasField("retry_policy")),
         reprocess_policy=ReprocessPolicy(message.reprocess_policy or ReprocessPolicy.ALL),
+        submitted_run=submitted_run_from_proto(message.submitted_run) if message.HasField("submitted_run") else None,
     )
 
 

@@ -152,7 +152,8 @@ class LiveBackfills:
         loaded = 0
         before: int | None = None
         while True:
-            rows = await self.store.list_backfills(BackfillFilter(states=tuple(int(s) for s in LIVE_STATES)), before, _PAGE)
+            live = BackfillFilter(states=tuple(int(s) for s in LIVE_STATES), include_submitted_runs=True)
+            rows = await self.store.list_backfills(live, before, _PAGE)
             for record, _ in rows:
                 await self.book(record.backfill_id)
                 loaded += 1

@@ -1,17 +1,48 @@
-"""RunService use cases: one run, and a backfill's runs oldest first, read from the runs projection."""
+"""RunService reads: one run, and runs oldest first with filters, from the runs projection (the ledger)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from arco_grpc._gen.arco.orchestration.v1 import run_service_pb2 as rapi
-from arco_grpc.errors import NotFound
+from arco_grpc.domain.backfill import BackfillCreated
+from arco_grpc.domain.partition_status import intersect
+from arco_grpc.errors import InvalidArgument, NotFound
+from arco_grpc.partitions.selection import AnySubset, select
+from arco_grpc.partitions.selector import KeyList
+from arco_grpc.service.backfill_plans import PlanResolver, ResolvedPlan
+from arco_grpc.service.backfill_projection import projected_from_record
 from arco_grpc.service.convert_chunk_events import decode_subset
 from arco_grpc.service.convert_partitions import datetime_to_proto, subset_to_proto
 from arco_grpc.service.live_backfills import not_found
 from arco_grpc.store import EventStore, RunQuery, RunRecord
 
+# A listing filtered by partition reads at most this many ledger rows per page; a page may then hold fewer
+# runs than asked (its token continues the scan), so one request's cost stays bounded.
+MAX_SCANNED_PER_PAGE = 10_000
+_QUEUED = int(rapi.Run.STATE_QUEUED)
 
-def run_to_proto(record: RunRecord) -> rapi.Run:
-    """The Run message of a run row."""
+
+def run_not_found(run_id: str) -> NotFound:
+    """The error for a run id the ledger does not hold."""
+    return NotFound(f"no run has id {run_id!r}", reason="RUN_NOT_FOUND", metadata={"run_id": run_id})
+
+
+@dataclass(frozen=True, slots=True)
+class RunFilter:
+    """What ListRuns keeps: every set filter must hold (see ListRunsRequest)."""
+
+    backfill_id: str = ""
+    asset_key: str = ""
+    round: int | None = None
+    chunk_index: int | None = None
+    origin: int | None = None
+    origin_name: str = ""
+    partition_key: str = ""
+    states: tuple[int, ...] = ()
+
+
+def _run_message(record: RunRecord, partitions: AnySubset | None) -> rapi.Run:
     run = rapi.Run(
         run_id=record.run_id,
         run_key=record.run_key,
@@ -22,24 +53,53 @@ def run_to_proto(record: RunRecord) -> rapi.Run:
         attempt=record.attempt,
         worker_id=record.worker_id,
         state=record.state,  # type: ignore[arg-type]
-        start_time=datetime_to_proto(record.created_at),
-        partitions=subset_to_proto(decode_subset(record.partitions)),
+        partitions=subset_to_proto(partitions if partitions is not None else decode_subset(record.partitions)),
         partition_count=record.partition_count,
         failed_partition_count=record.failed_count,
         error_message=record.error,
         metadata=dict(record.metadata),
         failed_partitions=subset_to_proto(decode_subset(record.failed)),
+        origin=record.origin,  # type: ignore[arg-type]
+        origin_name=record.origin_name,
+        parent_run_id=record.parent_run_id,
+        root_run_id=record.root_run_id or record.run_id,
+        waited_for_run_ids=record.waited_for,
+        origin_run_key=record.origin_run_key or "",
     )
+    if record.state != _QUEUED and record.partitions is not None:
+        run.start_time.CopyFrom(datetime_to_proto(record.created_at))
     if record.ended_at is not None:
         run.end_time.CopyFrom(datetime_to_proto(record.ended_at))
+    if record.scheduled_at is not None:
+        run.scheduled_time.CopyFrom(datetime_to_proto(record.scheduled_at))
+    run.submit_time.CopyFrom(datetime_to_proto(record.submitted_at or record.created_at))
     return run
 
 
 class RunApplication:
-    """Reads of runs."""
+    """Reads of the run ledger."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, plans: PlanResolver) -> None:
         self._store = store
+        self._plans = plans
+
+    async def _plan(self, backfill_id: str) -> ResolvedPlan:
+        record = await self._store.get_backfill(backfill_id)
+        if record is None:
+            raise not_found(backfill_id)
+        return await self._plans.plan_of(projected_from_record(record).backfill.spec)
+
+    async def _partitions(self, record: RunRecord, spec: BackfillCreated | None = None) -> AnySubset:
+        """The partitions a run holds; a submitted run that never started holds its whole plan."""
+        if record.partitions is not None:
+            return decode_subset(record.partitions)
+        plan = await self._plans.plan_of(spec) if spec is not None else await self._plan(record.backfill_id)
+        return plan.targets[0].selection
+
+    async def to_proto(self, record: RunRecord, spec: BackfillCreated | None = None) -> rapi.Run:
+        """The Run message of a ledger row (``spec``: its stream's, when the stream is not stored yet)."""
+        partitions = None if record.partitions is not None else await self._partitions(record, spec)
+        return _run_message(record, partitions)
 
     async def get(self, run_id: str) -> rapi.Run:
         """One run.
@@ -49,43 +109,82 @@ class RunApplication:
         """
         record = await self._store.get_run_by_id(run_id)
         if record is None:
-            raise NotFound(f"no run has id {run_id!r}", reason="RUN_NOT_FOUND", metadata={"run_id": run_id})
-        return run_to_proto(record)
+            raise run_not_found(run_id)
+        return await self.to_proto(record)
+
+    async def _check_backfill(self, where: RunFilter) -> RunFilter:
+        """``where`` with the target position of its asset; raises NotFound for an unknown backfill or target."""
+        record = await self._store.get_backfill(where.backfill_id)
+        if record is None:
+            raise not_found(where.backfill_id)
+        if where.asset_key and where.asset_key not in record.asset_keys:
+            raise NotFound(
+                f"backfill {where.backfill_id} has no target {where.asset_key!r}; its targets are "
+                + ", ".join(repr(key) for key in record.asset_keys),
+                reason="TARGET_NOT_FOUND",
+                metadata={"backfill_id": where.backfill_id, "asset_key": where.asset_key},
+            )
+        return where
+
+    async def _holds_key(self, record: RunRecord, key: str, spaces: dict[str, AnySubset | None]) -> bool:
+        """Whether run ``record`` holds partition ``key`` (the key is read in the run's own stream's space)."""
+        if record.backfill_id not in spaces:
+            target = (await self._plan(record.backfill_id)).target_named(record.asset_key)
+            try:
+                spaces[record.backfill_id] = None if target is None else select(target.space, KeyList((key,)))
+            except InvalidArgument:
+                spaces[record.backfill_id] = None  # the key is not a partition of that stream's definition
+        wanted = spaces[record.backfill_id]
+        return wanted is not None and not intersect(wanted, await self._partitions(record)).is_empty
 
     async def list(
-        self,
-        backfill_id: str,
-        asset_key: str,
-        round_number: int | None,
-        chunk_index: int | None,
-        after: tuple[int, int] | None,
-        limit: int,
+        self, where: RunFilter, after: tuple[int, int] | None, limit: int
     ) -> tuple[list[rapi.Run], tuple[int, int] | None]:
         """Up to ``limit`` runs oldest first (after ``after``, a (lease sequence, lease position) pair, when
         given), and the pair to continue after (None at the end).
 
         Raises:
-            NotFound: no such backfill, or it does not target ``asset_key``.
+            NotFound: no such backfill, or it does not target the asset.
         """
-        record = await self._store.get_backfill(backfill_id)
-        if record is None:
-            raise not_found(backfill_id)
+        if where.backfill_id:
+            where = await self._check_backfill(where)
         target = None
-        if asset_key:
-            if asset_key not in record.asset_keys:
-                raise NotFound(
-                    f"backfill {backfill_id} has no target {asset_key!r}; its targets are "
-                    + ", ".join(repr(key) for key in record.asset_keys),
-                    reason="TARGET_NOT_FOUND",
-                    metadata={"backfill_id": backfill_id, "asset_key": asset_key},
-                )
-            target = record.asset_keys.index(asset_key)
+        if where.backfill_id and where.asset_key:
+            record = await self._store.get_backfill(where.backfill_id)
+            assert record is not None
+            target = record.asset_keys.index(where.asset_key)
         after_sequence, after_position = (0, None) if after is None else after
-        rows = await self._store.list_runs(
-            RunQuery(backfill_id, after_sequence, limit + 1, target, round_number, chunk_index, after_position)
+        query = RunQuery(
+            where.backfill_id, after_sequence, limit + 1, target, where.round, where.chunk_index, after_position,
+            asset_key=where.asset_key, origin=where.origin, origin_name=where.origin_name, states=where.states,
         )
-        page = [run_to_proto(row) for row in rows[:limit]]
-        if len(rows) <= limit:
-            return page, None
-        last = rows[limit - 1]
-        return page, (last.lease_sequence, last.lease_position)
+        if not where.partition_key:
+            rows = await self._store.list_runs(query)
+            page = [await self.to_proto(row) for row in rows[:limit]]
+            if len(rows) <= limit:
+                return page, None
+            last = rows[limit - 1]
+            return page, (last.lease_sequence, last.lease_position)
+        return await self._list_holding(query, where.partition_key, limit)
+
+    async def _list_holding(self, query: RunQuery, key: str, limit: int) -> tuple[list[rapi.Run], tuple[int, int] | None]:
+        """Runs of ``query`` that hold partition ``key``, scanning at most :data:`MAX_SCANNED_PER_PAGE` rows."""
+        spaces: dict[str, AnySubset | None] = {}
+        found: list[RunRecord] = []
+        scanned = 0
+        batch = max(limit * 4, 100)
+        while True:
+            rows = await self._store.list_runs(replace(query, limit=batch))
+            for row in rows:
+                scanned += 1
+                if await self._holds_key(row, key, spaces):
+                    found.append(row)
+                    if len(found) == limit + 1:
+                        last = found[limit - 1]
+                        return [await self.to_proto(r) for r in found[:limit]], (last.lease_sequence, last.lease_position)
+            if len(rows) < batch:
+                return [await self.to_proto(r) for r in found], None
+            last_row = rows[-1]
+            if scanned >= MAX_SCANNED_PER_PAGE:
+                return [await self.to_proto(r) for r in found], (last_row.lease_sequence, last_row.lease_position)
+            query = replace(query, after_sequence=last_row.lease_sequence, after_position=last_row.lease_position)

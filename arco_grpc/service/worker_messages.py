@@ -14,7 +14,9 @@ from arco_grpc.partitions.selection import AnySubset, subset_keys
 from arco_grpc.partitions.space import PartitionSpace
 from arco_grpc.partitions.subset import PartitionSubset
 from arco_grpc.service.convert_chunk_events import subset_message
+from arco_grpc.planning.run_keys import RunOrigin
 from arco_grpc.service.convert_partitions import datetime_to_proto
+from arco_grpc.service.convert_runs import ORIGIN_NUMBERS
 from arco_grpc.service.dispatch import Granted
 from arco_grpc.service.errors import status_code_for
 from arco_grpc.store import RunRecord
@@ -38,17 +40,20 @@ def leased_chunks_to_proto(granted: Sequence[Granted]) -> wapi.LeaseChunksRespon
     subset, the first and last keys."""
     response = wapi.LeaseChunksResponse()
     add = response.chunks.add
-    shared: dict[str, tuple[Timestamp, dict[str, str], bool]] = {}
+    shared: dict[str, tuple[Timestamp, dict[str, str], bool, int, str]] = {}
     spaces: dict[tuple[str, str], PartitionSpace] = {}
     for grant in granted:
         book, event = grant.book, grant.event
         backfill_id = book.backfill_id
         if backfill_id not in shared:
             # Every lease of one call and backfill shares the expiry (see ChunksLeased).
+            submitted = book.backfill.spec.submitted_run
             shared[backfill_id] = (
-                datetime_to_proto(event.lease_expires_at), book.tags, book.plan.order is DispatchOrder.BACKWARD
+                datetime_to_proto(event.lease_expires_at), book.tags, book.plan.order is DispatchOrder.BACKWARD,
+                ORIGIN_NUMBERS[submitted.origin] if submitted else ORIGIN_NUMBERS[RunOrigin.BACKFILL],
+                submitted.origin_name if submitted else "",
             )
-        expires, tags, descending = shared[backfill_id]
+        expires, tags, descending, origin, origin_name = shared[backfill_id]
         space = spaces.get((backfill_id, event.asset_key))
         if space is None:
             space = book.plan.targets[book.backfill.target_position(event.asset_key)].space
@@ -75,6 +80,8 @@ def leased_chunks_to_proto(granted: Sequence[Granted]) -> wapi.LeaseChunksRespon
             partition_count=count,
             first_key=first,
             last_key=last,
+            origin=origin,
+            origin_name=origin_name,
         )
         # Sub-messages filled in place (cheaper than building each and copying it in).
         lease = chunk.lease

@@ -17,7 +17,7 @@ from google.protobuf import duration_pb2
 from arco_grpc._gen.arco.orchestration.v1 import worker_service_pb2 as wapi
 from arco_grpc.domain.catalog import check_asset_key
 from arco_grpc.errors import InvalidArgument
-from arco_grpc.service.backfill_requests import check_backfill_id
+from arco_grpc.service.backfill_requests import check_stream_id
 from arco_grpc.service.dispatch import LeaseAsk
 from arco_grpc.service.idempotency import RequestIdentity, identify_request
 
@@ -77,9 +77,9 @@ def _worker_id_problem(worker_id: str) -> str | None:
 
 
 @lru_cache(maxsize=_CHECKED_IDS)
-def _is_backfill_id(backfill_id: str) -> bool:
+def _is_stream_id(backfill_id: str) -> bool:
     try:
-        check_backfill_id(backfill_id)
+        check_stream_id(backfill_id)
     except InvalidArgument:
         return False
     return True
@@ -156,8 +156,8 @@ def lease_ref_from_proto(message: wapi.ChunkLease, field: str) -> LeaseRef:
     if len(run_id) > MAX_RUN_ID_LENGTH or _CONTROL.search(run_id):
         raise InvalidArgument(f"{run_id[:80]!r} is not a run id", field=f"{field}.run_id")
     backfill_id = message.backfill_id
-    if not _is_backfill_id(backfill_id):
-        check_backfill_id(backfill_id, f"{field}.backfill_id")
+    if not _is_stream_id(backfill_id):
+        check_stream_id(backfill_id, f"{field}.backfill_id")
     return LeaseRef(backfill_id, run_id)
 
 

@@ -319,6 +319,31 @@ class RunRecord:
     metadata: tuple[tuple[str, str], ...] = ()
     will_retry: bool = False
     lease_position: int = 0
+    # The run ledger (RunOrigin numbers: 1 backfill, 2 schedule, 3 sensor, 4 manual) and lineage.
+    origin: int = 1
+    origin_name: str = ""
+    parent_run_id: str = ""
+    root_run_id: str = ""
+    # Runs of other streams this run waited for before it started (their partitions overlapped).
+    waited_for: tuple[str, ...] = ()
+    # Set on a submitted run's first attempt only: the dedupe scope's key, the origin's own key, the
+    # tick's scheduled time, when it was submitted.
+    scope_key: str | None = None
+    origin_run_key: str | None = None
+    scheduled_at: datetime | None = None
+    submitted_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunStart:
+    """A queued run (a submitted run's first attempt) leased: the columns of its row that change."""
+
+    run_id: str
+    worker_id: str
+    started_at: datetime
+    partitions: bytes | None
+    partition_count: int
+    waited_for: tuple[str, ...] = ()
 
 
 # Not frozen: one is built per chunk on the lease/complete hot path, and a frozen
@@ -352,10 +377,11 @@ class RoundRecord:
 
 @dataclass(frozen=True, slots=True)
 class RunQuery:
-    """Runs of one backfill after (``after_sequence``, ``after_position``) in lease order, oldest first, with filters.
+    """Runs after (``after_sequence``, ``after_position``) in lease order, oldest first, with filters.
 
     Lease order is (lease sequence, lease position). ``after_position`` None
-    means after every run of event ``after_sequence``.
+    means after every run of event ``after_sequence``. ``backfill_id`` empty
+    means every stream; ``states`` empty means every state.
     """
 
     backfill_id: str
@@ -365,6 +391,10 @@ class RunQuery:
     round: int | None = None
     chunk_index: int | None = None
     after_position: int | None = None
+    asset_key: str = ""
+    origin: int | None = None
+    origin_name: str = ""
+    states: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,6 +425,9 @@ class BackfillFilter:
     states: tuple[int, ...] = ()
     asset_key: str | None = None
     tags: tuple[tuple[str, str], ...] = ()
+    # Also the streams of runs submitted through RunService (one-chunk backfills, ids "run-..."),
+    # which backfill listings leave out.
+    include_submitted_runs: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from arco_grpc.store.model import (
     RunEnd,
     RunQuery,
     RunRecord,
+    RunStart,
     StatusUpdate,
     StoredEvent,
     TransitionRecord,
@@ -85,6 +86,16 @@ class Transaction(Protocol):
 
     async def record_runs(self, records: Sequence[RunRecord]) -> None:
         """Records runs as :meth:`record_run` does each (one call for many: the dispatch hot path)."""
+
+    async def start_runs(self, starts: Sequence[RunStart]) -> None:
+        """Records that queued runs (submitted runs' first attempts) started.
+
+        Raises:
+            DuplicateRunKey: a run is not QUEUED (it started before); the append fails and writes nothing.
+        """
+
+    async def cancel_queued_run(self, run_id: str, at: datetime, reason: str) -> None:
+        """Ends run ``run_id`` as CANCELLED if it is still QUEUED (never leased); otherwise changes nothing."""
 
     async def end_run(self, end: RunEnd) -> None:
         """Records how the run ``end.run_id`` ended."""
@@ -186,6 +197,9 @@ class EventStore(Protocol):
 
     async def get_run_by_id(self, run_id: str) -> RunRecord | None:
         """The run with id ``run_id``."""
+
+    async def runs_in_scope(self, scope_key: str) -> list[RunRecord]:
+        """The submitted runs (first attempts) whose dedupe scope has key ``scope_key``, in ledger order."""
 
     async def list_runs(self, query: RunQuery) -> list[RunRecord]:
         """Runs matching ``query``, oldest (lowest lease sequence) first."""

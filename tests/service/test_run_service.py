@@ -75,7 +75,7 @@ async def test_bad_run_requests(served_workers: Workers) -> None:
     cases = [
         (w.runs.GetRun(rapi.GetRunRequest()), grpc.StatusCode.INVALID_ARGUMENT),
         (w.runs.GetRun(rapi.GetRunRequest(run_id="run-missing")), grpc.StatusCode.NOT_FOUND),
-        (w.runs.ListRuns(rapi.ListRunsRequest()), grpc.StatusCode.INVALID_ARGUMENT),
+        (w.runs.ListRuns(rapi.ListRunsRequest(round=1)), grpc.StatusCode.INVALID_ARGUMENT),
         (w.runs.ListRuns(rapi.ListRunsRequest(backfill_id="bf-aaaaaaaaaaaa")), grpc.StatusCode.NOT_FOUND),
         (w.runs.ListRuns(rapi.ListRunsRequest(backfill_id=backfill_id, asset_key="grid")), grpc.StatusCode.NOT_FOUND),
         (w.runs.ListRuns(rapi.ListRunsRequest(backfill_id=backfill_id, chunk_index=0)), grpc.StatusCode.INVALID_ARGUMENT),

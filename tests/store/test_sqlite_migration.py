@@ -29,7 +29,7 @@ def version_one_database(path: Path) -> bytes:
 async def test_a_version_one_database_is_upgraded_in_place(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     definition = version_one_database(path)
-    assert SCHEMA_VERSION == 6
+    assert SCHEMA_VERSION == 7
 
     store = await open_store(str(path))
     try:
@@ -42,12 +42,12 @@ async def test_a_version_one_database_is_upgraded_in_place(tmp_path: Path) -> No
     with sqlite3.connect(path) as connection:
         versions = [row[0] for row in connection.execute("SELECT version FROM schema_version ORDER BY version")]
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert versions == [1, 2, 3, 4, 5, 6]
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
     assert set(PROJECTION_TABLES) <= tables
     # Opening again applies nothing twice.
     await (await open_store(str(path))).close()
     with sqlite3.connect(path) as connection:
-        assert connection.execute("SELECT COUNT(*) FROM schema_version").fetchone() == (6,)
+        assert connection.execute("SELECT COUNT(*) FROM schema_version").fetchone() == (SCHEMA_VERSION,)
 
 
 async def test_a_version_two_database_gains_the_dispatch_columns_and_keeps_its_rows(tmp_path: Path) -> None:

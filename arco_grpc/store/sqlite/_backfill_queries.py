@@ -26,6 +26,7 @@ from arco_grpc.store.sqlite._backfill_reads import (
     fetch_run,
     fetch_run_by_id,
     fetch_runs,
+    fetch_runs_in_scope,
 )
 
 
@@ -66,6 +67,11 @@ class BackfillQueries:
         """See :meth:`arco_grpc.store.port.EventStore.get_run_by_id`."""
         async with self._snapshot() as connection:
             return await fetch_run_by_id(connection, run_id)
+
+    async def runs_in_scope(self, scope_key: str) -> list[RunRecord]:
+        """See :meth:`arco_grpc.store.port.EventStore.runs_in_scope`."""
+        async with self._snapshot() as connection:
+            return await fetch_runs_in_scope(connection, scope_key)
 
     async def list_runs(self, query: RunQuery) -> list[RunRecord]:
         """See :meth:`arco_grpc.store.port.EventStore.list_runs`."""

@@ -37,7 +37,8 @@ CHUNK_COLUMNS = (
 RUN_COLUMNS = (
     "run_key, backfill_id, asset_key, round, chunk_index, attempt, created_at_us, run_id, target_position, "
     "worker_id, state, lease_sequence, ended_at_us, partitions, partition_count, failed, failed_count, error, "
-    "metadata, will_retry, lease_position"
+    "metadata, will_retry, lease_position, origin, origin_name, parent_run_id, root_run_id, waited_for, scope_key, "
+    "origin_run_key, scheduled_at_us, submitted_at_us"
 )
 ROUND_COLUMNS = "backfill_id, round, target_position, asset_key, partitions, partition_count, chunk_count"
 
@@ -163,6 +164,15 @@ def run_from_row(row: Sequence[Any]) -> RunRecord:
         metadata=tuple(sorted(json.loads(row[18]).items())),
         will_retry=bool(row[19]),
         lease_position=int(row[20]),
+        origin=int(row[21]),
+        origin_name=str(row[22]),
+        parent_run_id=str(row[23]),
+        root_run_id=str(row[24]),
+        waited_for=tuple(str(row[25]).split(",")) if row[25] else (),
+        scope_key=None if row[26] is None else str(row[26]),
+        origin_run_key=None if row[27] is None else str(row[27]),
+        scheduled_at=_time_or_none(row[28]),
+        submitted_at=_time_or_none(row[29]),
     )
 
 
@@ -274,6 +284,8 @@ async def fetch_backfills(
     if before_sequence is not None:
         conditions.append("b.created_sequence < ?")
         parameters.append(before_sequence)
+    if not where.include_submitted_runs:
+        conditions.append("b.backfill_id NOT LIKE 'run-%'")
     if where.states:
         conditions.append(f"b.state IN ({_marks(len(where.states))})")
         parameters.extend(where.states)
@@ -335,15 +347,32 @@ async def fetch_run_by_id(connection: Queryable, run_id: str) -> RunRecord | Non
     return run_from_row(rows[0]) if rows else None
 
 
+async def fetch_runs_in_scope(connection: Queryable, scope_key: str) -> list[RunRecord]:
+    """The submitted runs whose dedupe scope key is ``scope_key``, in ledger order."""
+    rows = await _rows(
+        connection,
+        f"SELECT {RUN_COLUMNS} FROM runs WHERE scope_key = ? ORDER BY lease_sequence, lease_position",
+        (scope_key,),
+    )
+    return [run_from_row(row) for row in rows]
+
+
 async def fetch_runs(connection: Queryable, query: RunQuery) -> list[RunRecord]:
-    """Runs of a backfill after the query's lease position, in lease order, filtered as the query says."""
+    """Runs after the query's lease position, in lease order, filtered as the query says."""
     if query.after_position is None:
-        conditions = ["backfill_id = ?", "lease_sequence > ?"]
-        parameters: list[Any] = [query.backfill_id, query.after_sequence]
+        conditions = ["lease_sequence > ?"]
+        parameters: list[Any] = [query.after_sequence]
     else:
-        conditions = ["backfill_id = ?", "(lease_sequence, lease_position) > (?, ?)"]
-        parameters = [query.backfill_id, query.after_sequence, query.after_position]
+        conditions = ["(lease_sequence, lease_position) > (?, ?)"]
+        parameters = [query.after_sequence, query.after_position]
+    if query.states:
+        conditions.append(f"state IN ({', '.join('?' for _ in query.states)})")
+        parameters.extend(query.states)
     for column, value in (
+        ("backfill_id", query.backfill_id or None),
+        ("asset_key", query.asset_key or None),
+        ("origin", query.origin),
+        ("origin_name", query.origin_name or None),
         ("target_position", query.target_position),
         ("round", query.round),
         ("chunk_index", query.chunk_index),

@@ -240,6 +240,23 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # 6: per target, the partitions a failure upstream keeps from running (PartitionSubset bytes; NULL when empty).
     ("ALTER TABLE backfill_targets ADD COLUMN upstream_failed BLOB",),
+    # 7: one run ledger for every origin. Runs submitted through RunService are streams of one chunk; their
+    # first attempt has a row from submission on (state QUEUED), indexed by its dedupe scope.
+    (
+        "ALTER TABLE runs ADD COLUMN origin INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE runs ADD COLUMN origin_name TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE runs ADD COLUMN parent_run_id TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE runs ADD COLUMN root_run_id TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE runs ADD COLUMN waited_for TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE runs ADD COLUMN scope_key TEXT",
+        "ALTER TABLE runs ADD COLUMN origin_run_key TEXT",
+        "ALTER TABLE runs ADD COLUMN scheduled_at_us INTEGER",
+        "ALTER TABLE runs ADD COLUMN submitted_at_us INTEGER",
+        "CREATE INDEX runs_by_scope ON runs (scope_key) WHERE scope_key IS NOT NULL",
+        "CREATE INDEX runs_in_order ON runs (lease_sequence, lease_position)",
+        "CREATE INDEX runs_by_asset ON runs (asset_key, lease_sequence, lease_position)",
+        "CREATE INDEX runs_by_origin ON runs (origin, origin_name, lease_sequence, lease_position)",
+    ),
 )
 
 # The derived tables, in the order a rebuild empties and refills them.

@@ -21,7 +21,7 @@ from functools import lru_cache
 from itertools import chain
 from typing import Any
 
-# Rows per step at most: 256 rows of the widest row (25 columns) bind 6,400
+# Rows per step at most: 256 rows of the widest row (30 columns) bind 7,680
 # variables, well below SQLite's limit of 32,766.
 MAX_ROWS_PER_STEP = 256
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from arco_grpc.store.errors import DuplicateRunKey
@@ -24,6 +25,7 @@ from arco_grpc.store.model import (
     RoundRecord,
     RunEnd,
     RunRecord,
+    RunStart,
     StatusUpdate,
     TransitionRecord,
     to_microseconds,
@@ -68,8 +70,18 @@ _UPSERT_CHUNK = Statement.values(
 _INSERT_RUN = Statement.values(
     "INSERT INTO runs (run_key, backfill_id, asset_key, round, chunk_index, attempt, created_at_us, run_id, "
     "target_position, worker_id, state, lease_sequence, ended_at_us, partitions, partition_count, failed, "
-    "failed_count, error, metadata, will_retry, lease_position) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "failed_count, error, metadata, will_retry, lease_position, origin, origin_name, parent_run_id, root_run_id, "
+    "waited_for, scope_key, origin_run_key, scheduled_at_us, submitted_at_us) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# A submitted run cancelled before any lease: only a row still QUEUED changes.
+_CANCEL_QUEUED_RUN = Statement("UPDATE runs SET state = 6, ended_at_us = ?, error = ? WHERE run_id = ? AND state = 7", "")
+# Only a QUEUED row starts; a start that changes no row (the run started before) is refused. Rare (one per
+# submitted run), so run row by row, by execute_writes.
+_START_RUN = Statement(
+    "UPDATE runs SET state = 1, worker_id = ?, created_at_us = ?, partitions = ?, partition_count = ?, "
+    "waited_for = ? WHERE run_id = ? AND state = 7",
+    "",
 )
 _END_RUN = Statement(
     "UPDATE runs SET state = ended.column1, ended_at_us = ended.column2, failed = ended.column3, "
@@ -164,7 +176,16 @@ def _run_row(record: RunRecord) -> tuple[Any, ...]:
         to_microseconds(record.created_at), record.run_id or None, record.target_position, record.worker_id,
         record.state, record.lease_sequence, _micros(record.ended_at), record.partitions, record.partition_count,
         record.failed, record.failed_count, record.error, metadata_to_text(record.metadata), int(record.will_retry),
-        record.lease_position,
+        record.lease_position, record.origin, record.origin_name, record.parent_run_id, record.root_run_id,
+        ",".join(record.waited_for), record.scope_key, record.origin_run_key, _micros(record.scheduled_at),
+        _micros(record.submitted_at),
+    )
+
+
+def _start_row(start: RunStart) -> tuple[Any, ...]:
+    return (
+        start.worker_id, to_microseconds(start.started_at), start.partitions, start.partition_count,
+        ",".join(start.waited_for), start.run_id,
     )
 
 
@@ -196,6 +217,12 @@ def execute_writes(connection: sqlite3.Connection, writes: list[Write]) -> None:
         if statement is _UPDATE_STATUS:
             _update_statuses(connection, rows)
             continue
+        if statement is _START_RUN:
+            _start_runs(connection, rows)
+            continue
+        if statement is _CANCEL_QUEUED_RUN:
+            connection.executemany(statement.head, rows).close()
+            continue
         if not new_runs:
             execute_rows(connection, statement, rows)
             continue
@@ -205,6 +232,13 @@ def execute_writes(connection: sqlite3.Connection, writes: list[Write]) -> None:
                 execute_rows(connection, statement, piece)
             except sqlite3.IntegrityError as error:
                 raise DuplicateRunKey(_duplicate_run_key(connection, piece)) from error
+
+
+def _start_runs(connection: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    for row in rows:
+        if connection.execute(_START_RUN.head, row).rowcount != 1:
+            found = connection.execute("SELECT run_key FROM runs WHERE run_id = ?", (row[-1],)).fetchone()
+            raise DuplicateRunKey(str(found[0]) if found else str(row[-1]))
 
 
 def _duplicate_run_key(connection: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> str:
@@ -224,7 +258,7 @@ class SqliteTransaction:
     """The :class:`~arco_grpc.store.port.Transaction` of one SQLite write transaction (None: detached)."""
 
     __slots__ = (
-        "_connection", "_statements", "_backfills", "_identities", "_chunks", "_runs", "_ends", "_transitions",
+        "_connection", "_statements", "_backfills", "_identities", "_chunks", "_runs", "_starts", "_cancels", "_ends", "_transitions",
         "_rounds", "_statuses",
     )
 
@@ -238,6 +272,8 @@ class SqliteTransaction:
         self._identities: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {}
         self._chunks: dict[tuple[str, int, int, int], ChunkRecord] = {}
         self._runs: list[RunRecord] = []
+        self._starts: list[RunStart] = []
+        self._cancels: list[tuple[Any, ...]] = []
         self._ends: dict[str, RunEnd] = {}
         self._transitions: list[TransitionRecord] = []
         self._rounds: list[RoundRecord] = []
@@ -321,6 +357,14 @@ class SqliteTransaction:
         """Records new runs, as :meth:`record_run` does each."""
         self._runs.extend(records)
 
+    async def start_runs(self, starts: Sequence[RunStart]) -> None:
+        """Records that queued runs started (leased); a run not QUEUED raises DuplicateRunKey when flushed."""
+        self._starts.extend(starts)
+
+    async def cancel_queued_run(self, run_id: str, at: datetime, reason: str) -> None:
+        """Ends run ``run_id`` as CANCELLED if it is still QUEUED; otherwise changes nothing."""
+        self._cancels.append((to_microseconds(at), reason, run_id))
+
     async def end_run(self, end: RunEnd) -> None:
         """Records how a run ended."""
         self._ends[end.run_id] = end
@@ -381,6 +425,12 @@ class SqliteTransaction:
             writes.append((_UPSERT_CHUNK, [_chunk_row(r) for r in chunks.values()], False))
         if self._runs:
             writes.append((_INSERT_RUN, [_run_row(r) for r in self._runs], True))
+        if self._starts:
+            writes.append((_START_RUN, [_start_row(start) for start in self._starts], False))
+            self._starts = []
+        if self._cancels:
+            writes.append((_CANCEL_QUEUED_RUN, self._cancels, False))
+            self._cancels = []
         if self._ends:
             writes.append((_END_RUN, [_end_row(end) for end in self._ends.values()], False))
         if self._statuses:

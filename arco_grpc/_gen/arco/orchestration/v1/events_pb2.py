@@ -25,11 +25,12 @@ _sym_db = _symbol_database.Default()
 from arco_grpc._gen.arco.orchestration.v1 import assets_pb2 as arco_dot_orchestration_dot_v1_dot_assets__pb2
 from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as arco_dot_orchestration_dot_v1_dot_backfills__pb2
 from arco_grpc._gen.arco.orchestration.v1 import partitions_pb2 as arco_dot_orchestration_dot_v1_dot_partitions__pb2
+from arco_grpc._gen.arco.orchestration.v1 import run_service_pb2 as arco_dot_orchestration_dot_v1_dot_run__service__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"arco/orchestration/v1/events.proto\x12\x15\x61rco.orchestration.v1\x1a\"arco/orchestration/v1/assets.proto\x1a%arco/orchestration/v1/backfills.proto\x1a&arco/orchestration/v1/partitions.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"=\n\rAssetsApplied\x12,\n\x06\x61ssets\x18\x01 \x03(\x0b\x32\x1c.arco.orchestration.v1.Asset\"4\n\x16\x44ynamicPartitionsAdded\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\"6\n\x18\x44ynamicPartitionsDeleted\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\"\x8b\x04\n\x0f\x42\x61\x63kfillCreated\x12\x13\n\x0b\x62\x61\x63kfill_id\x18\x01 \x01(\t\x12\x36\n\x07targets\x18\x02 \x03(\x0b\x32%.arco.orchestration.v1.BackfillTarget\x12\x17\n\x0fmax_concurrency\x18\x03 \x01(\x05\x12\x34\n\x05order\x18\x04 \x01(\x0e\x32%.arco.orchestration.v1.Backfill.Order\x12>\n\x04tags\x18\x05 \x03(\x0b\x32\x30.arco.orchestration.v1.BackfillCreated.TagsEntry\x12\r\n\x05title\x18\x06 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\t\x12\x0f\n\x07\x63reator\x18\x08 \x01(\t\x12)\n\x05\x61s_of\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x66ingerprint\x18\n \x01(\t\x12\x38\n\x0cretry_policy\x18\x0b \x01(\x0b\x32\".arco.orchestration.v1.RetryPolicy\x12@\n\x10reprocess_policy\x18\x0c \x01(\x0e\x32&.arco.orchestration.v1.ReprocessPolicy\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x11\n\x0f\x42\x61\x63kfillStarted\" \n\x0e\x42\x61\x63kfillPaused\x12\x0e\n\x06reason\x18\x01 \x01(\t\"!\n\x0f\x42\x61\x63kfillResumed\x12\x0e\n\x06reason\x18\x01 \x01(\t\")\n\x17\x42\x61\x63kfillCancelRequested\x12\x0e\n\x06reason\x18\x01 \x01(\t\"1\n\x11\x42\x61\x63kfillCancelled\x12\x1c\n\x14partitions_cancelled\x18\x01 \x01(\x03\"p\n\x11\x42\x61\x63kfillCompleted\x12\x1c\n\x14partitions_succeeded\x18\x01 \x01(\x03\x12\x19\n\x11partitions_failed\x18\x02 \x01(\x03\x12\"\n\x1apartitions_upstream_failed\x18\x03 \x01(\x03\"g\n\x1a\x42\x61\x63kfillConcurrencyChanged\x12\x17\n\x0fmax_concurrency\x18\x01 \x01(\x05\x12 \n\x18previous_max_concurrency\x18\x02 \x01(\x05\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xdc\x02\n\x0b\x43hunkLeased\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\x05\x12\r\n\x05index\x18\x03 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x0e\n\x06run_id\x18\x05 \x01(\t\x12\x0f\n\x07run_key\x18\x06 \x01(\t\x12\x11\n\tworker_id\x18\x07 \x01(\t\x12\x35\n\x11lease_expire_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\tlease_ttl\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12:\n\npartitions\x18\n \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\x0b \x01(\x03\x12\x1d\n\x15\x63hunk_partition_count\x18\x0c \x01(\x03\"\xaf\x02\n\x0e\x43hunkSucceeded\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\x05\x12\r\n\x05index\x18\x03 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x0e\n\x06run_id\x18\x05 \x01(\t\x12\x17\n\x0fpartition_count\x18\x06 \x01(\x03\x12\x45\n\x08metadata\x18\x07 \x03(\x0b\x32\x33.arco.orchestration.v1.ChunkSucceeded.MetadataEntry\x12:\n\npartitions\x18\x08 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xee\x03\n\x0b\x43hunkFailed\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\x05\x12\r\n\x05index\x18\x03 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x0e\n\x06run_id\x18\x05 \x01(\t\x12\x41\n\x11\x66\x61iled_partitions\x18\x06 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x1e\n\x16\x66\x61iled_partition_count\x18\x07 \x01(\x03\x12\x15\n\rerror_message\x18\x08 \x01(\t\x12\x12\n\nwill_retry\x18\t \x01(\x08\x12\x35\n\x11next_attempt_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x42\n\x08metadata\x18\x0b \x03(\x0b\x32\x30.arco.orchestration.v1.ChunkFailed.MetadataEntry\x12:\n\npartitions\x18\x0c \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\r \x01(\x03\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xa2\x03\n\x0c\x43hunksLeased\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x35\n\x11lease_expire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\tlease_ttl\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x39\n\x06leases\x18\x04 \x03(\x0b\x32).arco.orchestration.v1.ChunksLeased.Lease\x1a\xde\x01\n\x05Lease\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\x05\x12\r\n\x05index\x18\x03 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x0e\n\x06run_id\x18\x05 \x01(\t\x12\x0f\n\x07run_key\x18\x06 \x01(\t\x12:\n\npartitions\x18\x07 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\x08 \x01(\x03\x12\x1d\n\x15\x63hunk_partition_count\x18\t \x01(\x03\"\xd9\x01\n\x0f\x43hunksCompleted\x12@\n\x08outcomes\x18\x01 \x03(\x0b\x32..arco.orchestration.v1.ChunksCompleted.Outcome\x1a\x83\x01\n\x07Outcome\x12:\n\tsucceeded\x18\x01 \x01(\x0b\x32%.arco.orchestration.v1.ChunkSucceededH\x00\x12\x34\n\x06\x66\x61iled\x18\x02 \x01(\x0b\x32\".arco.orchestration.v1.ChunkFailedH\x00\x42\x06\n\x04kind\"\xea\x01\n\x11\x43hunkLeaseExpired\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\x05\x12\r\n\x05index\x18\x03 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x0e\n\x06run_id\x18\x05 \x01(\t\x12\x12\n\nwill_retry\x18\x06 \x01(\x08\x12\x1a\n\x12\x61ttempts_exhausted\x18\x07 \x01(\x08\x12:\n\npartitions\x18\x08 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\t \x01(\x03\"\xb6\x01\n\rChunkReleased\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\x05\x12\r\n\x05index\x18\x03 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x0e\n\x06run_id\x18\x05 \x01(\t\x12:\n\npartitions\x18\x06 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\x07 \x01(\x03\"\x9b\x01\n\x0e\x43hunkCancelled\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\x05\x12\r\n\x05index\x18\x03 \x01(\x03\x12\x1c\n\x14partitions_cancelled\x18\x04 \x01(\x03\x12:\n\npartitions\x18\x05 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\"\x85\x01\n\x10RetryRoundOpened\x12\r\n\x05round\x18\x01 \x01(\x05\x12\x35\n\x07targets\x18\x02 \x03(\x0b\x32$.arco.orchestration.v1.RetriedTarget\x12\x1b\n\x13include_unattempted\x18\x03 \x01(\x08\x12\x0e\n\x06reason\x18\x04 \x01(\t\"X\n\x18PartitionsUpstreamFailed\x12<\n\x07targets\x18\x01 \x03(\x0b\x32+.arco.orchestration.v1.UpstreamFailedTarget\"\x93\x01\n\x14UpstreamFailedTarget\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12:\n\npartitions\x18\x02 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\x03 \x01(\x03\x12\x13\n\x0b\x63hunk_count\x18\x04 \x01(\x03\"\xa2\x01\n\rRetriedTarget\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12:\n\npartitions\x18\x02 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\x03 \x01(\x03\x12\x13\n\x0b\x63hunk_count\x18\x04 \x01(\x03\x12\x14\n\x0c\x66\x61iled_count\x18\x05 \x01(\x03\"\xc1\x01\n\x15StoredPartitionStatus\x12\x39\n\x0cmaterialized\x18\x01 \x01(\x0b\x32#.arco.orchestration.v1.StoredSubset\x12\x33\n\x06\x66\x61iled\x18\x02 \x01(\x0b\x32#.arco.orchestration.v1.StoredSubset\x12\x38\n\x0bin_progress\x18\x03 \x03(\x0b\x32#.arco.orchestration.v1.StoredSubset\"P\n\x0cStoredSubset\x12\x0e\n\x06\x62ounds\x18\x01 \x03(\x04\x12\x30\n\x05\x62\x61nds\x18\x02 \x03(\x0b\x32!.arco.orchestration.v1.StoredBand\"K\n\nStoredBand\x12\x13\n\x0b\x66irst_start\x18\x01 \x01(\x04\x12\x11\n\tfirst_end\x18\x02 \x01(\x04\x12\x15\n\rsecond_bounds\x18\x03 \x03(\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"arco/orchestration/v1/events.proto\x12\x15\x61rco.orchestration.v1\x1a\"arco/orchestration/v1/assets.proto\x1a%arco/orchestration/v1/backfills.proto\x1a&arco/orchestration/v1/partitions.proto\x1a\'arco/orchestration/v1/run_service.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"=\n\rAssetsApplied\x12,\n\x06\x61ssets\x18\x01 \x03(\x0b\x32\x1c.arco.orchestration.v1.Asset\"4\n\x16\x44ynamicPartitionsAdded\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\"6\n\x18\x44ynamicPartitionsDeleted\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\"\xc7\x04\n\x0f\x42\x61\x63kfillCreated\x12\x13\n\x0b\x62\x61\x63kfill_id\x18\x01 \x01(\t\x12\x36\n\x07targets\x18\x02 \x03(\x0b\x32%.arco.orchestration.v1.BackfillTarget\x12\x17\n\x0fmax_concurrency\x18\x03 \x01(\x05\x12\x34\n\x05order\x18\x04 \x01(\x0e\x32%.arco.orchestration.v1.Backfill.Order\x12>\n\x04tags\x18\x05 \x03(\x0b\x32\x30.arco.orchestration.v1.BackfillCreated.TagsEntry\x12\r\n\x05title\x18\x06 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\t\x12\x0f\n\x07\x63reator\x18\x08 \x01(\t\x12)\n\x05\x61s_of\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x66ingerprint\x18\n \x01(\t\x12\x38\n\x0cretry_policy\x18\x0b \x01(\x0b\x32\".arco.orchestration.v1.RetryPolicy\x12@\n\x10reprocess_policy\x18\x0c \x01(\x0e\x32&.arco.orchestration.v1.ReprocessPolicy\x12:\n\rsubmitted_run\x18\r \x01(\x0b\x32#.arco.orchestration.v1.SubmittedRun\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xdc\x02\n\x0cSubmittedRun\x12\x30\n\x06origin\x18\x01 \x01(\x0e\x32 .arco.orchestration.v1.RunOrigin\x12\x13\n\x0borigin_name\x18\x02 \x01(\t\x12\x32\n\x0escheduled_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x0eorigin_run_key\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12\x15\n\rparent_run_id\x18\x06 \x01(\t\x12\x16\n\x0eparent_run_key\x18\x07 \x01(\t\x12I\n\x10reexecution_mode\x18\x08 \x01(\x0e\x32/.arco.orchestration.v1.ReexecuteRunRequest.Mode\x12\x13\n\x0broot_run_id\x18\t \x01(\tB\x11\n\x0f_origin_run_key\"\x11\n\x0f\x42\x61\x63kfillStarted\" \n\x0e\x42\x61\x63kfillPaused\x12\x0e\n\x06reason\x18\x01 \x01(\t\"!\n\x0f\x42\x61\x63kfillResumed\x12\x0e\n\x06reason\x18\x01 \x01(\t\")\n\x17\x42\x61\x63kfillCancelRequested\x12\x0e\n\x06reason\x18\x01 \x01(\t\"1\n\x11\x42\x61\x63kfillCancelled\x12\x1c\n\x14partitions_cancelled\x18\x01 \x01(\x03\"p\n\x11\x42\x61\x63kfillCompleted\x12\x1c\n\x14partitions_succeeded\x18\x01 \x01(\x03\x12\x19\n\x11partitions_failed\x18\x02 \x01(\x03\x12\"\n\x1apartitions_upstream_failed\x18\x03 \x01(\x03\"g\n\x1a\x42\x61\x63kfillConcurrencyChanged\x12\x17\n\x0fmax_concurrency\x18\x01 \x01(\x05\x12 \n\x18previous_max_concurrency\x18\x02 \x01(\x05\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xdc\x02\n\x0b\x43hunkLeased\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\x05\x12\r\n\x05index\x18\x03 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x0e\n\x06run_id\x18\x05 \x01(\t\x12\x0f\n\x07run_key\x18\x06 \x01(\t\x12\x11\n\tworker_id\x18\x07 \x01(\t\x12\x35\n\x11lease_expire_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\tlease_ttl\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12:\n\npartitions\x18\n \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\x0b \x01(\x03\x12\x1d\n\x15\x63hunk_partition_count\x18\x0c \x01(\x03\"\xaf\x02\n\x0e\x43hunkSucceeded\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\x05\x12\r\n\x05index\x18\x03 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x0e\n\x06run_id\x18\x05 \x01(\t\x12\x17\n\x0fpartition_count\x18\x06 \x01(\x03\x12\x45\n\x08metadata\x18\x07 \x03(\x0b\x32\x33.arco.orchestration.v1.ChunkSucceeded.MetadataEntry\x12:\n\npartitions\x18\x08 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xee\x03\n\x0b\x43hunkFailed\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\x05\x12\r\n\x05index\x18\x03 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x0e\n\x06run_id\x18\x05 \x01(\t\x12\x41\n\x11\x66\x61iled_partitions\x18\x06 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x1e\n\x16\x66\x61iled_partition_count\x18\x07 \x01(\x03\x12\x15\n\rerror_message\x18\x08 \x01(\t\x12\x12\n\nwill_retry\x18\t \x01(\x08\x12\x35\n\x11next_attempt_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x42\n\x08metadata\x18\x0b \x03(\x0b\x32\x30.arco.orchestration.v1.ChunkFailed.MetadataEntry\x12:\n\npartitions\x18\x0c \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\r \x01(\x03\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xa2\x03\n\x0c\x43hunksLeased\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x35\n\x11lease_expire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\tlease_ttl\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x39\n\x06leases\x18\x04 \x03(\x0b\x32).arco.orchestration.v1.ChunksLeased.Lease\x1a\xde\x01\n\x05Lease\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\x05\x12\r\n\x05index\x18\x03 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x0e\n\x06run_id\x18\x05 \x01(\t\x12\x0f\n\x07run_key\x18\x06 \x01(\t\x12:\n\npartitions\x18\x07 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\x08 \x01(\x03\x12\x1d\n\x15\x63hunk_partition_count\x18\t \x01(\x03\"\xd9\x01\n\x0f\x43hunksCompleted\x12@\n\x08outcomes\x18\x01 \x03(\x0b\x32..arco.orchestration.v1.ChunksCompleted.Outcome\x1a\x83\x01\n\x07Outcome\x12:\n\tsucceeded\x18\x01 \x01(\x0b\x32%.arco.orchestration.v1.ChunkSucceededH\x00\x12\x34\n\x06\x66\x61iled\x18\x02 \x01(\x0b\x32\".arco.orchestration.v1.ChunkFailedH\x00\x42\x06\n\x04kind\"\xea\x01\n\x11\x43hunkLeaseExpired\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\x05\x12\r\n\x05index\x18\x03 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x0e\n\x06run_id\x18\x05 \x01(\t\x12\x12\n\nwill_retry\x18\x06 \x01(\x08\x12\x1a\n\x12\x61ttempts_exhausted\x18\x07 \x01(\x08\x12:\n\npartitions\x18\x08 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\t \x01(\x03\"\xb6\x01\n\rChunkReleased\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\x05\x12\r\n\x05index\x18\x03 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\x12\x0e\n\x06run_id\x18\x05 \x01(\t\x12:\n\npartitions\x18\x06 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\x07 \x01(\x03\"\x9b\x01\n\x0e\x43hunkCancelled\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12\r\n\x05round\x18\x02 \x01(\x05\x12\r\n\x05index\x18\x03 \x01(\x03\x12\x1c\n\x14partitions_cancelled\x18\x04 \x01(\x03\x12:\n\npartitions\x18\x05 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\"\x85\x01\n\x10RetryRoundOpened\x12\r\n\x05round\x18\x01 \x01(\x05\x12\x35\n\x07targets\x18\x02 \x03(\x0b\x32$.arco.orchestration.v1.RetriedTarget\x12\x1b\n\x13include_unattempted\x18\x03 \x01(\x08\x12\x0e\n\x06reason\x18\x04 \x01(\t\"X\n\x18PartitionsUpstreamFailed\x12<\n\x07targets\x18\x01 \x03(\x0b\x32+.arco.orchestration.v1.UpstreamFailedTarget\"\x93\x01\n\x14UpstreamFailedTarget\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12:\n\npartitions\x18\x02 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\x03 \x01(\x03\x12\x13\n\x0b\x63hunk_count\x18\x04 \x01(\x03\"\xa2\x01\n\rRetriedTarget\x12\x11\n\tasset_key\x18\x01 \x01(\t\x12:\n\npartitions\x18\x02 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\x03 \x01(\x03\x12\x13\n\x0b\x63hunk_count\x18\x04 \x01(\x03\x12\x14\n\x0c\x66\x61iled_count\x18\x05 \x01(\x03\"\xc1\x01\n\x15StoredPartitionStatus\x12\x39\n\x0cmaterialized\x18\x01 \x01(\x0b\x32#.arco.orchestration.v1.StoredSubset\x12\x33\n\x06\x66\x61iled\x18\x02 \x01(\x0b\x32#.arco.orchestration.v1.StoredSubset\x12\x38\n\x0bin_progress\x18\x03 \x03(\x0b\x32#.arco.orchestration.v1.StoredSubset\"P\n\x0cStoredSubset\x12\x0e\n\x06\x62ounds\x18\x01 \x03(\x04\x12\x30\n\x05\x62\x61nds\x18\x02 \x03(\x0b\x32!.arco.orchestration.v1.StoredBand\"K\n\nStoredBand\x12\x13\n\x0b\x66irst_start\x18\x01 \x01(\x04\x12\x11\n\tfirst_end\x18\x02 \x01(\x04\x12\x15\n\rsecond_bounds\x18\x03 \x03(\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,66 +43,68 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CHUNKSUCCEEDED_METADATAENTRY']._serialized_options = b'8\001'
   _globals['_CHUNKFAILED_METADATAENTRY']._loaded_options = None
   _globals['_CHUNKFAILED_METADATAENTRY']._serialized_options = b'8\001'
-  _globals['_ASSETSAPPLIED']._serialized_start=241
-  _globals['_ASSETSAPPLIED']._serialized_end=302
-  _globals['_DYNAMICPARTITIONSADDED']._serialized_start=304
-  _globals['_DYNAMICPARTITIONSADDED']._serialized_end=356
-  _globals['_DYNAMICPARTITIONSDELETED']._serialized_start=358
-  _globals['_DYNAMICPARTITIONSDELETED']._serialized_end=412
-  _globals['_BACKFILLCREATED']._serialized_start=415
-  _globals['_BACKFILLCREATED']._serialized_end=938
-  _globals['_BACKFILLCREATED_TAGSENTRY']._serialized_start=895
-  _globals['_BACKFILLCREATED_TAGSENTRY']._serialized_end=938
-  _globals['_BACKFILLSTARTED']._serialized_start=940
-  _globals['_BACKFILLSTARTED']._serialized_end=957
-  _globals['_BACKFILLPAUSED']._serialized_start=959
-  _globals['_BACKFILLPAUSED']._serialized_end=991
-  _globals['_BACKFILLRESUMED']._serialized_start=993
-  _globals['_BACKFILLRESUMED']._serialized_end=1026
-  _globals['_BACKFILLCANCELREQUESTED']._serialized_start=1028
-  _globals['_BACKFILLCANCELREQUESTED']._serialized_end=1069
-  _globals['_BACKFILLCANCELLED']._serialized_start=1071
-  _globals['_BACKFILLCANCELLED']._serialized_end=1120
-  _globals['_BACKFILLCOMPLETED']._serialized_start=1122
-  _globals['_BACKFILLCOMPLETED']._serialized_end=1234
-  _globals['_BACKFILLCONCURRENCYCHANGED']._serialized_start=1236
-  _globals['_BACKFILLCONCURRENCYCHANGED']._serialized_end=1339
-  _globals['_CHUNKLEASED']._serialized_start=1342
-  _globals['_CHUNKLEASED']._serialized_end=1690
-  _globals['_CHUNKSUCCEEDED']._serialized_start=1693
-  _globals['_CHUNKSUCCEEDED']._serialized_end=1996
-  _globals['_CHUNKSUCCEEDED_METADATAENTRY']._serialized_start=1949
-  _globals['_CHUNKSUCCEEDED_METADATAENTRY']._serialized_end=1996
-  _globals['_CHUNKFAILED']._serialized_start=1999
-  _globals['_CHUNKFAILED']._serialized_end=2493
-  _globals['_CHUNKFAILED_METADATAENTRY']._serialized_start=1949
-  _globals['_CHUNKFAILED_METADATAENTRY']._serialized_end=1996
-  _globals['_CHUNKSLEASED']._serialized_start=2496
-  _globals['_CHUNKSLEASED']._serialized_end=2914
-  _globals['_CHUNKSLEASED_LEASE']._serialized_start=2692
-  _globals['_CHUNKSLEASED_LEASE']._serialized_end=2914
-  _globals['_CHUNKSCOMPLETED']._serialized_start=2917
-  _globals['_CHUNKSCOMPLETED']._serialized_end=3134
-  _globals['_CHUNKSCOMPLETED_OUTCOME']._serialized_start=3003
-  _globals['_CHUNKSCOMPLETED_OUTCOME']._serialized_end=3134
-  _globals['_CHUNKLEASEEXPIRED']._serialized_start=3137
-  _globals['_CHUNKLEASEEXPIRED']._serialized_end=3371
-  _globals['_CHUNKRELEASED']._serialized_start=3374
-  _globals['_CHUNKRELEASED']._serialized_end=3556
-  _globals['_CHUNKCANCELLED']._serialized_start=3559
-  _globals['_CHUNKCANCELLED']._serialized_end=3714
-  _globals['_RETRYROUNDOPENED']._serialized_start=3717
-  _globals['_RETRYROUNDOPENED']._serialized_end=3850
-  _globals['_PARTITIONSUPSTREAMFAILED']._serialized_start=3852
-  _globals['_PARTITIONSUPSTREAMFAILED']._serialized_end=3940
-  _globals['_UPSTREAMFAILEDTARGET']._serialized_start=3943
-  _globals['_UPSTREAMFAILEDTARGET']._serialized_end=4090
-  _globals['_RETRIEDTARGET']._serialized_start=4093
-  _globals['_RETRIEDTARGET']._serialized_end=4255
-  _globals['_STOREDPARTITIONSTATUS']._serialized_start=4258
-  _globals['_STOREDPARTITIONSTATUS']._serialized_end=4451
-  _globals['_STOREDSUBSET']._serialized_start=4453
-  _globals['_STOREDSUBSET']._serialized_end=4533
-  _globals['_STOREDBAND']._serialized_start=4535
-  _globals['_STOREDBAND']._serialized_end=4610
+  _globals['_ASSETSAPPLIED']._serialized_start=282
+  _globals['_ASSETSAPPLIED']._serialized_end=343
+  _globals['_DYNAMICPARTITIONSADDED']._serialized_start=345
+  _globals['_DYNAMICPARTITIONSADDED']._serialized_end=397
+  _globals['_DYNAMICPARTITIONSDELETED']._serialized_start=399
+  _globals['_DYNAMICPARTITIONSDELETED']._serialized_end=453
+  _globals['_BACKFILLCREATED']._serialized_start=456
+  _globals['_BACKFILLCREATED']._serialized_end=1039
+  _globals['_BACKFILLCREATED_TAGSENTRY']._serialized_start=996
+  _globals['_BACKFILLCREATED_TAGSENTRY']._serialized_end=1039
+  _globals['_SUBMITTEDRUN']._serialized_start=1042
+  _globals['_SUBMITTEDRUN']._serialized_end=1390
+  _globals['_BACKFILLSTARTED']._serialized_start=1392
+  _globals['_BACKFILLSTARTED']._serialized_end=1409
+  _globals['_BACKFILLPAUSED']._serialized_start=1411
+  _globals['_BACKFILLPAUSED']._serialized_end=1443
+  _globals['_BACKFILLRESUMED']._serialized_start=1445
+  _globals['_BACKFILLRESUMED']._serialized_end=1478
+  _globals['_BACKFILLCANCELREQUESTED']._serialized_start=1480
+  _globals['_BACKFILLCANCELREQUESTED']._serialized_end=1521
+  _globals['_BACKFILLCANCELLED']._serialized_start=1523
+  _globals['_BACKFILLCANCELLED']._serialized_end=1572
+  _globals['_BACKFILLCOMPLETED']._serialized_start=1574
+  _globals['_BACKFILLCOMPLETED']._serialized_end=1686
+  _globals['_BACKFILLCONCURRENCYCHANGED']._serialized_start=1688
+  _globals['_BACKFILLCONCURRENCYCHANGED']._serialized_end=1791
+  _globals['_CHUNKLEASED']._serialized_start=1794
+  _globals['_CHUNKLEASED']._serialized_end=2142
+  _globals['_CHUNKSUCCEEDED']._serialized_start=2145
+  _globals['_CHUNKSUCCEEDED']._serialized_end=2448
+  _globals['_CHUNKSUCCEEDED_METADATAENTRY']._serialized_start=2401
+  _globals['_CHUNKSUCCEEDED_METADATAENTRY']._serialized_end=2448
+  _globals['_CHUNKFAILED']._serialized_start=2451
+  _globals['_CHUNKFAILED']._serialized_end=2945
+  _globals['_CHUNKFAILED_METADATAENTRY']._serialized_start=2401
+  _globals['_CHUNKFAILED_METADATAENTRY']._serialized_end=2448
+  _globals['_CHUNKSLEASED']._serialized_start=2948
+  _globals['_CHUNKSLEASED']._serialized_end=3366
+  _globals['_CHUNKSLEASED_LEASE']._serialized_start=3144
+  _globals['_CHUNKSLEASED_LEASE']._serialized_end=3366
+  _globals['_CHUNKSCOMPLETED']._serialized_start=3369
+  _globals['_CHUNKSCOMPLETED']._serialized_end=3586
+  _globals['_CHUNKSCOMPLETED_OUTCOME']._serialized_start=3455
+  _globals['_CHUNKSCOMPLETED_OUTCOME']._serialized_end=3586
+  _globals['_CHUNKLEASEEXPIRED']._serialized_start=3589
+  _globals['_CHUNKLEASEEXPIRED']._serialized_end=3823
+  _globals['_CHUNKRELEASED']._serialized_start=3826
+  _globals['_CHUNKRELEASED']._serialized_end=4008
+  _globals['_CHUNKCANCELLED']._serialized_start=4011
+  _globals['_CHUNKCANCELLED']._serialized_end=4166
+  _globals['_RETRYROUNDOPENED']._serialized_start=4169
+  _globals['_RETRYROUNDOPENED']._serialized_end=4302
+  _globals['_PARTITIONSUPSTREAMFAILED']._serialized_start=4304
+  _globals['_PARTITIONSUPSTREAMFAILED']._serialized_end=4392
+  _globals['_UPSTREAMFAILEDTARGET']._serialized_start=4395
+  _globals['_UPSTREAMFAILEDTARGET']._serialized_end=4542
+  _globals['_RETRIEDTARGET']._serialized_start=4545
+  _globals['_RETRIEDTARGET']._serialized_end=4707
+  _globals['_STOREDPARTITIONSTATUS']._serialized_start=4710
+  _globals['_STOREDPARTITIONSTATUS']._serialized_end=4903
+  _globals['_STOREDSUBSET']._serialized_start=4905
+  _globals['_STOREDSUBSET']._serialized_end=4985
+  _globals['_STOREDBAND']._serialized_start=4987
+  _globals['_STOREDBAND']._serialized_end=5062
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,7 @@ import datetime
 from arco_grpc._gen.arco.orchestration.v1 import assets_pb2 as _assets_pb2
 from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as _backfills_pb2
 from arco_grpc._gen.arco.orchestration.v1 import partitions_pb2 as _partitions_pb2
+from arco_grpc._gen.arco.orchestration.v1 import run_service_pb2 as _run_service_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -36,7 +37,7 @@ class DynamicPartitionsDeleted(_message.Message):
     def __init__(self, name: _Optional[str] = ..., keys: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class BackfillCreated(_message.Message):
-    __slots__ = ("backfill_id", "targets", "max_concurrency", "order", "tags", "title", "description", "creator", "as_of", "fingerprint", "retry_policy", "reprocess_policy")
+    __slots__ = ("backfill_id", "targets", "max_concurrency", "order", "tags", "title", "description", "creator", "as_of", "fingerprint", "retry_policy", "reprocess_policy", "submitted_run")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -56,6 +57,7 @@ class BackfillCreated(_message.Message):
     FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
     RETRY_POLICY_FIELD_NUMBER: _ClassVar[int]
     REPROCESS_POLICY_FIELD_NUMBER: _ClassVar[int]
+    SUBMITTED_RUN_FIELD_NUMBER: _ClassVar[int]
     backfill_id: str
     targets: _containers.RepeatedCompositeFieldContainer[_backfills_pb2.BackfillTarget]
     max_concurrency: int
@@ -68,7 +70,30 @@ class BackfillCreated(_message.Message):
     fingerprint: str
     retry_policy: _backfills_pb2.RetryPolicy
     reprocess_policy: _backfills_pb2.ReprocessPolicy
-    def __init__(self, backfill_id: _Optional[str] = ..., targets: _Optional[_Iterable[_Union[_backfills_pb2.BackfillTarget, _Mapping]]] = ..., max_concurrency: _Optional[int] = ..., order: _Optional[_Union[_backfills_pb2.Backfill.Order, str]] = ..., tags: _Optional[_Mapping[str, str]] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., creator: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., fingerprint: _Optional[str] = ..., retry_policy: _Optional[_Union[_backfills_pb2.RetryPolicy, _Mapping]] = ..., reprocess_policy: _Optional[_Union[_backfills_pb2.ReprocessPolicy, str]] = ...) -> None: ...
+    submitted_run: SubmittedRun
+    def __init__(self, backfill_id: _Optional[str] = ..., targets: _Optional[_Iterable[_Union[_backfills_pb2.BackfillTarget, _Mapping]]] = ..., max_concurrency: _Optional[int] = ..., order: _Optional[_Union[_backfills_pb2.Backfill.Order, str]] = ..., tags: _Optional[_Mapping[str, str]] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., creator: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., fingerprint: _Optional[str] = ..., retry_policy: _Optional[_Union[_backfills_pb2.RetryPolicy, _Mapping]] = ..., reprocess_policy: _Optional[_Union[_backfills_pb2.ReprocessPolicy, str]] = ..., submitted_run: _Optional[_Union[SubmittedRun, _Mapping]] = ...) -> None: ...
+
+class SubmittedRun(_message.Message):
+    __slots__ = ("origin", "origin_name", "scheduled_time", "origin_run_key", "request_id", "parent_run_id", "parent_run_key", "reexecution_mode", "root_run_id")
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_NAME_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULED_TIME_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_RUN_KEY_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    PARENT_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    PARENT_RUN_KEY_FIELD_NUMBER: _ClassVar[int]
+    REEXECUTION_MODE_FIELD_NUMBER: _ClassVar[int]
+    ROOT_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    origin: _run_service_pb2.RunOrigin
+    origin_name: str
+    scheduled_time: _timestamp_pb2.Timestamp
+    origin_run_key: str
+    request_id: str
+    parent_run_id: str
+    parent_run_key: str
+    reexecution_mode: _run_service_pb2.ReexecuteRunRequest.Mode
+    root_run_id: str
+    def __init__(self, origin: _Optional[_Union[_run_service_pb2.RunOrigin, str]] = ..., origin_name: _Optional[str] = ..., scheduled_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., origin_run_key: _Optional[str] = ..., request_id: _Optional[str] = ..., parent_run_id: _Optional[str] = ..., parent_run_key: _Optional[str] = ..., reexecution_mode: _Optional[_Union[_run_service_pb2.ReexecuteRunRequest.Mode, str]] = ..., root_run_id: _Optional[str] = ...) -> None: ...
 
 class BackfillStarted(_message.Message):
     __slots__ = ()

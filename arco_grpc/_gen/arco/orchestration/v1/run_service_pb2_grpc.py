@@ -26,8 +26,11 @@ if _version_not_supported:
 
 
 class RunServiceStub:
-    """Runs: every attempt at a chunk is a run with a unique run key. Read the
-    per-chunk run history here.
+    """Runs: one ledger of runs for every origin. Every attempt at a backfill
+    chunk is a run; schedules, sensors and people submit runs here, and workers
+    lease those through WorkerService exactly as they lease backfill chunks.
+    Every run has a run key from one function (see Run.run_key), unique in the
+    ledger, and no partition of an asset is ever in two runs at once.
     """
 
     def __init__(self, channel):
@@ -46,11 +49,29 @@ class RunServiceStub:
                 request_serializer=arco_dot_orchestration_dot_v1_dot_run__service__pb2.ListRunsRequest.SerializeToString,
                 response_deserializer=arco_dot_orchestration_dot_v1_dot_run__service__pb2.ListRunsResponse.FromString,
                 _registered_method=True)
+        self.SubmitRun = channel.unary_unary(
+                '/arco.orchestration.v1.RunService/SubmitRun',
+                request_serializer=arco_dot_orchestration_dot_v1_dot_run__service__pb2.SubmitRunRequest.SerializeToString,
+                response_deserializer=arco_dot_orchestration_dot_v1_dot_run__service__pb2.SubmitRunResponse.FromString,
+                _registered_method=True)
+        self.ReexecuteRun = channel.unary_unary(
+                '/arco.orchestration.v1.RunService/ReexecuteRun',
+                request_serializer=arco_dot_orchestration_dot_v1_dot_run__service__pb2.ReexecuteRunRequest.SerializeToString,
+                response_deserializer=arco_dot_orchestration_dot_v1_dot_run__service__pb2.ReexecuteRunResponse.FromString,
+                _registered_method=True)
+        self.CancelRun = channel.unary_unary(
+                '/arco.orchestration.v1.RunService/CancelRun',
+                request_serializer=arco_dot_orchestration_dot_v1_dot_run__service__pb2.CancelRunRequest.SerializeToString,
+                response_deserializer=arco_dot_orchestration_dot_v1_dot_run__service__pb2.CancelRunResponse.FromString,
+                _registered_method=True)
 
 
 class RunServiceServicer:
-    """Runs: every attempt at a chunk is a run with a unique run key. Read the
-    per-chunk run history here.
+    """Runs: one ledger of runs for every origin. Every attempt at a backfill
+    chunk is a run; schedules, sensors and people submit runs here, and workers
+    lease those through WorkerService exactly as they lease backfill chunks.
+    Every run has a run key from one function (see Run.run_key), unique in the
+    ledger, and no partition of an asset is ever in two runs at once.
     """
 
     def GetRun(self, request, context):
@@ -61,7 +82,35 @@ class RunServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListRuns(self, request, context):
-        """Lists runs, oldest first, by backfill or by chunk.
+        """Lists runs, oldest first, filtered by backfill, chunk, origin, asset,
+        partition and state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubmitRun(self, request, context):
+        """Queues a run of some partitions of one asset for a schedule, a sensor or
+        a person. A request that repeats a run already in the ledger within its
+        origin's scope (see SubmitRunRequest.run_key) returns that run and
+        creates nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReexecuteRun(self, request, context):
+        """Queues a new run of an ended run's partitions (all of them, or only those
+        that failed), linked to it by parent and root run ids.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelRun(self, request, context):
+        """Cancels a submitted run: a queued run never starts; a running one is
+        told to stop at its worker's next heartbeat. Backfill runs are cancelled
+        with their backfill (BackfillService.CancelBackfill).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -80,6 +129,21 @@ def add_RunServiceServicer_to_server(servicer, server):
                     request_deserializer=arco_dot_orchestration_dot_v1_dot_run__service__pb2.ListRunsRequest.FromString,
                     response_serializer=arco_dot_orchestration_dot_v1_dot_run__service__pb2.ListRunsResponse.SerializeToString,
             ),
+            'SubmitRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitRun,
+                    request_deserializer=arco_dot_orchestration_dot_v1_dot_run__service__pb2.SubmitRunRequest.FromString,
+                    response_serializer=arco_dot_orchestration_dot_v1_dot_run__service__pb2.SubmitRunResponse.SerializeToString,
+            ),
+            'ReexecuteRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReexecuteRun,
+                    request_deserializer=arco_dot_orchestration_dot_v1_dot_run__service__pb2.ReexecuteRunRequest.FromString,
+                    response_serializer=arco_dot_orchestration_dot_v1_dot_run__service__pb2.ReexecuteRunResponse.SerializeToString,
+            ),
+            'CancelRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelRun,
+                    request_deserializer=arco_dot_orchestration_dot_v1_dot_run__service__pb2.CancelRunRequest.FromString,
+                    response_serializer=arco_dot_orchestration_dot_v1_dot_run__service__pb2.CancelRunResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'arco.orchestration.v1.RunService', rpc_method_handlers)
@@ -89,8 +153,11 @@ def add_RunServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class RunService:
-    """Runs: every attempt at a chunk is a run with a unique run key. Read the
-    per-chunk run history here.
+    """Runs: one ledger of runs for every origin. Every attempt at a backfill
+    chunk is a run; schedules, sensors and people submit runs here, and workers
+    lease those through WorkerService exactly as they lease backfill chunks.
+    Every run has a run key from one function (see Run.run_key), unique in the
+    ledger, and no partition of an asset is ever in two runs at once.
     """
 
     @staticmethod
@@ -137,6 +204,87 @@ class RunService:
             '/arco.orchestration.v1.RunService/ListRuns',
             arco_dot_orchestration_dot_v1_dot_run__service__pb2.ListRunsRequest.SerializeToString,
             arco_dot_orchestration_dot_v1_dot_run__service__pb2.ListRunsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arco.orchestration.v1.RunService/SubmitRun',
+            arco_dot_orchestration_dot_v1_dot_run__service__pb2.SubmitRunRequest.SerializeToString,
+            arco_dot_orchestration_dot_v1_dot_run__service__pb2.SubmitRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReexecuteRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arco.orchestration.v1.RunService/ReexecuteRun',
+            arco_dot_orchestration_dot_v1_dot_run__service__pb2.ReexecuteRunRequest.SerializeToString,
+            arco_dot_orchestration_dot_v1_dot_run__service__pb2.ReexecuteRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/arco.orchestration.v1.RunService/CancelRun',
+            arco_dot_orchestration_dot_v1_dot_run__service__pb2.CancelRunRequest.SerializeToString,
+            arco_dot_orchestration_dot_v1_dot_run__service__pb2.CancelRunResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -24,11 +24,12 @@ _sym_db = _symbol_database.Default()
 
 from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as arco_dot_orchestration_dot_v1_dot_backfills__pb2
 from arco_grpc._gen.arco.orchestration.v1 import partitions_pb2 as arco_dot_orchestration_dot_v1_dot_partitions__pb2
+from arco_grpc._gen.arco.orchestration.v1 import run_service_pb2 as arco_dot_orchestration_dot_v1_dot_run__service__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*arco/orchestration/v1/worker_service.proto\x12\x15\x61rco.orchestration.v1\x1a%arco/orchestration/v1/backfills.proto\x1a&arco/orchestration/v1/partitions.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2\x02\n\x12LeaseChunksRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x12\n\nmax_chunks\x18\x02 \x01(\x05\x12\x12\n\nasset_keys\x18\x03 \x03(\t\x12\x41\n\x04tags\x18\x04 \x03(\x0b\x32\x33.arco.orchestration.v1.LeaseChunksRequest.TagsEntry\x12/\n\x0cwait_timeout\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12,\n\tlease_ttl\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x12\n\nrequest_id\x18\x07 \x01(\t\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"I\n\x13LeaseChunksResponse\x12\x32\n\x06\x63hunks\x18\x01 \x03(\x0b\x32\".arco.orchestration.v1.LeasedChunk\"\xe9\x03\n\x0bLeasedChunk\x12\x30\n\x05lease\x18\x01 \x01(\x0b\x32!.arco.orchestration.v1.ChunkLease\x12\x13\n\x0b\x62\x61\x63kfill_id\x18\x02 \x01(\t\x12\x11\n\tasset_key\x18\x03 \x01(\t\x12\r\n\x05round\x18\x04 \x01(\x05\x12\r\n\x05index\x18\x05 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\x05\x12\x0e\n\x06run_id\x18\x07 \x01(\t\x12\x0f\n\x07run_key\x18\x08 \x01(\t\x12\x16\n\x0epartition_keys\x18\t \x03(\t\x12:\n\npartitions\x18\n \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\x0b \x01(\x03\x12\x11\n\tfirst_key\x18\x0c \x01(\t\x12\x10\n\x08last_key\x18\r \x01(\t\x12\x35\n\x11lease_expire_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12:\n\x04tags\x18\x0f \x03(\x0b\x32,.arco.orchestration.v1.LeasedChunk.TagsEntry\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"1\n\nChunkLease\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x13\n\x0b\x62\x61\x63kfill_id\x18\x02 \x01(\t\"\xbe\x01\n\x10HeartbeatRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x31\n\x06leases\x18\x02 \x03(\x0b\x32!.arco.orchestration.v1.ChunkLease\x12\x36\n\x08progress\x18\x03 \x03(\x0b\x32$.arco.orchestration.v1.ChunkProgress\x12,\n\tlease_ttl\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"d\n\rChunkProgress\x12\x30\n\x05lease\x18\x01 \x01(\x0b\x32!.arco.orchestration.v1.ChunkLease\x12\x10\n\x08\x66raction\x18\x02 \x01(\x01\x12\x0f\n\x07message\x18\x03 \x01(\t\"\xad\x01\n\x11HeartbeatResponse\x12\x36\n\x08\x65xtended\x18\x01 \x03(\x0b\x32$.arco.orchestration.v1.ExtendedLease\x12/\n\x04stop\x18\x02 \x03(\x0b\x32!.arco.orchestration.v1.ChunkLease\x12/\n\x04lost\x18\x03 \x03(\x0b\x32!.arco.orchestration.v1.ChunkLease\"x\n\rExtendedLease\x12\x30\n\x05lease\x18\x01 \x01(\x0b\x32!.arco.orchestration.v1.ChunkLease\x12\x35\n\x11lease_expire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x95\x03\n\x0f\x43hunkCompletion\x12\x30\n\x05lease\x18\x01 \x01(\x0b\x32!.arco.orchestration.v1.ChunkLease\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12?\n\x07outcome\x18\x03 \x01(\x0e\x32..arco.orchestration.v1.ChunkCompletion.Outcome\x12\x1d\n\x15\x66\x61iled_partition_keys\x18\x04 \x03(\t\x12\x15\n\rerror_message\x18\x05 \x01(\t\x12\x46\n\x08metadata\x18\x06 \x03(\x0b\x32\x34.arco.orchestration.v1.ChunkCompletion.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"M\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x15\n\x11OUTCOME_SUCCEEDED\x10\x01\x12\x12\n\x0eOUTCOME_FAILED\x10\x02\"R\n\x14\x43ompleteChunkRequest\x12:\n\ncompletion\x18\x01 \x01(\x0b\x32&.arco.orchestration.v1.ChunkCompletion\"d\n\x15\x43ompleteChunkResponse\x12\x37\n\x0b\x63hunk_state\x18\x01 \x01(\x0e\x32\".arco.orchestration.v1.Chunk.State\x12\x12\n\nwill_retry\x18\x02 \x01(\x08\"T\n\x15\x43ompleteChunksRequest\x12;\n\x0b\x63ompletions\x18\x01 \x03(\x0b\x32&.arco.orchestration.v1.ChunkCompletion\"R\n\x16\x43ompleteChunksResponse\x12\x38\n\x07results\x18\x01 \x03(\x0b\x32\'.arco.orchestration.v1.CompletionResult\"}\n\x10\x43ompletionResult\x12>\n\x08response\x18\x01 \x01(\x0b\x32,.arco.orchestration.v1.CompleteChunkResponse\x12\x12\n\nerror_code\x18\x02 \x01(\x05\x12\x15\n\rerror_message\x18\x03 \x01(\t\"\\\n\x14ReleaseChunksRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x31\n\x06leases\x18\x02 \x03(\x0b\x32!.arco.orchestration.v1.ChunkLease\"/\n\x15ReleaseChunksResponse\x12\x16\n\x0ereleased_count\x18\x01 \x01(\x05\x32\x9c\x04\n\rWorkerService\x12\x64\n\x0bLeaseChunks\x12).arco.orchestration.v1.LeaseChunksRequest\x1a*.arco.orchestration.v1.LeaseChunksResponse\x12^\n\tHeartbeat\x12\'.arco.orchestration.v1.HeartbeatRequest\x1a(.arco.orchestration.v1.HeartbeatResponse\x12j\n\rCompleteChunk\x12+.arco.orchestration.v1.CompleteChunkRequest\x1a,.arco.orchestration.v1.CompleteChunkResponse\x12m\n\x0e\x43ompleteChunks\x12,.arco.orchestration.v1.CompleteChunksRequest\x1a-.arco.orchestration.v1.CompleteChunksResponse\x12j\n\rReleaseChunks\x12+.arco.orchestration.v1.ReleaseChunksRequest\x1a,.arco.orchestration.v1.ReleaseChunksResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*arco/orchestration/v1/worker_service.proto\x12\x15\x61rco.orchestration.v1\x1a%arco/orchestration/v1/backfills.proto\x1a&arco/orchestration/v1/partitions.proto\x1a\'arco/orchestration/v1/run_service.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2\x02\n\x12LeaseChunksRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x12\n\nmax_chunks\x18\x02 \x01(\x05\x12\x12\n\nasset_keys\x18\x03 \x03(\t\x12\x41\n\x04tags\x18\x04 \x03(\x0b\x32\x33.arco.orchestration.v1.LeaseChunksRequest.TagsEntry\x12/\n\x0cwait_timeout\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12,\n\tlease_ttl\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x12\n\nrequest_id\x18\x07 \x01(\t\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"I\n\x13LeaseChunksResponse\x12\x32\n\x06\x63hunks\x18\x01 \x03(\x0b\x32\".arco.orchestration.v1.LeasedChunk\"\xb0\x04\n\x0bLeasedChunk\x12\x30\n\x05lease\x18\x01 \x01(\x0b\x32!.arco.orchestration.v1.ChunkLease\x12\x13\n\x0b\x62\x61\x63kfill_id\x18\x02 \x01(\t\x12\x11\n\tasset_key\x18\x03 \x01(\t\x12\r\n\x05round\x18\x04 \x01(\x05\x12\r\n\x05index\x18\x05 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\x05\x12\x0e\n\x06run_id\x18\x07 \x01(\t\x12\x0f\n\x07run_key\x18\x08 \x01(\t\x12\x16\n\x0epartition_keys\x18\t \x03(\t\x12:\n\npartitions\x18\n \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\x0b \x01(\x03\x12\x11\n\tfirst_key\x18\x0c \x01(\t\x12\x10\n\x08last_key\x18\r \x01(\t\x12\x35\n\x11lease_expire_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12:\n\x04tags\x18\x0f \x03(\x0b\x32,.arco.orchestration.v1.LeasedChunk.TagsEntry\x12\x30\n\x06origin\x18\x10 \x01(\x0e\x32 .arco.orchestration.v1.RunOrigin\x12\x13\n\x0borigin_name\x18\x11 \x01(\t\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"1\n\nChunkLease\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x13\n\x0b\x62\x61\x63kfill_id\x18\x02 \x01(\t\"\xbe\x01\n\x10HeartbeatRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x31\n\x06leases\x18\x02 \x03(\x0b\x32!.arco.orchestration.v1.ChunkLease\x12\x36\n\x08progress\x18\x03 \x03(\x0b\x32$.arco.orchestration.v1.ChunkProgress\x12,\n\tlease_ttl\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"d\n\rChunkProgress\x12\x30\n\x05lease\x18\x01 \x01(\x0b\x32!.arco.orchestration.v1.ChunkLease\x12\x10\n\x08\x66raction\x18\x02 \x01(\x01\x12\x0f\n\x07message\x18\x03 \x01(\t\"\xad\x01\n\x11HeartbeatResponse\x12\x36\n\x08\x65xtended\x18\x01 \x03(\x0b\x32$.arco.orchestration.v1.ExtendedLease\x12/\n\x04stop\x18\x02 \x03(\x0b\x32!.arco.orchestration.v1.ChunkLease\x12/\n\x04lost\x18\x03 \x03(\x0b\x32!.arco.orchestration.v1.ChunkLease\"x\n\rExtendedLease\x12\x30\n\x05lease\x18\x01 \x01(\x0b\x32!.arco.orchestration.v1.ChunkLease\x12\x35\n\x11lease_expire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x95\x03\n\x0f\x43hunkCompletion\x12\x30\n\x05lease\x18\x01 \x01(\x0b\x32!.arco.orchestration.v1.ChunkLease\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12?\n\x07outcome\x18\x03 \x01(\x0e\x32..arco.orchestration.v1.ChunkCompletion.Outcome\x12\x1d\n\x15\x66\x61iled_partition_keys\x18\x04 \x03(\t\x12\x15\n\rerror_message\x18\x05 \x01(\t\x12\x46\n\x08metadata\x18\x06 \x03(\x0b\x32\x34.arco.orchestration.v1.ChunkCompletion.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"M\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x15\n\x11OUTCOME_SUCCEEDED\x10\x01\x12\x12\n\x0eOUTCOME_FAILED\x10\x02\"R\n\x14\x43ompleteChunkRequest\x12:\n\ncompletion\x18\x01 \x01(\x0b\x32&.arco.orchestration.v1.ChunkCompletion\"d\n\x15\x43ompleteChunkResponse\x12\x37\n\x0b\x63hunk_state\x18\x01 \x01(\x0e\x32\".arco.orchestration.v1.Chunk.State\x12\x12\n\nwill_retry\x18\x02 \x01(\x08\"T\n\x15\x43ompleteChunksRequest\x12;\n\x0b\x63ompletions\x18\x01 \x03(\x0b\x32&.arco.orchestration.v1.ChunkCompletion\"R\n\x16\x43ompleteChunksResponse\x12\x38\n\x07results\x18\x01 \x03(\x0b\x32\'.arco.orchestration.v1.CompletionResult\"}\n\x10\x43ompletionResult\x12>\n\x08response\x18\x01 \x01(\x0b\x32,.arco.orchestration.v1.CompleteChunkResponse\x12\x12\n\nerror_code\x18\x02 \x01(\x05\x12\x15\n\rerror_message\x18\x03 \x01(\t\"\\\n\x14ReleaseChunksRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x31\n\x06leases\x18\x02 \x03(\x0b\x32!.arco.orchestration.v1.ChunkLease\"/\n\x15ReleaseChunksResponse\x12\x16\n\x0ereleased_count\x18\x01 \x01(\x05\x32\x9c\x04\n\rWorkerService\x12\x64\n\x0bLeaseChunks\x12).arco.orchestration.v1.LeaseChunksRequest\x1a*.arco.orchestration.v1.LeaseChunksResponse\x12^\n\tHeartbeat\x12\'.arco.orchestration.v1.HeartbeatRequest\x1a(.arco.orchestration.v1.HeartbeatResponse\x12j\n\rCompleteChunk\x12+.arco.orchestration.v1.CompleteChunkRequest\x1a,.arco.orchestration.v1.CompleteChunkResponse\x12m\n\x0e\x43ompleteChunks\x12,.arco.orchestration.v1.CompleteChunksRequest\x1a-.arco.orchestration.v1.CompleteChunksResponse\x12j\n\rReleaseChunks\x12+.arco.orchestration.v1.ReleaseChunksRequest\x1a,.arco.orchestration.v1.ReleaseChunksResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,46 +42,46 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LEASEDCHUNK_TAGSENTRY']._serialized_options = b'8\001'
   _globals['_CHUNKCOMPLETION_METADATAENTRY']._loaded_options = None
   _globals['_CHUNKCOMPLETION_METADATAENTRY']._serialized_options = b'8\001'
-  _globals['_LEASECHUNKSREQUEST']._serialized_start=214
-  _globals['_LEASECHUNKSREQUEST']._serialized_end=520
-  _globals['_LEASECHUNKSREQUEST_TAGSENTRY']._serialized_start=477
-  _globals['_LEASECHUNKSREQUEST_TAGSENTRY']._serialized_end=520
-  _globals['_LEASECHUNKSRESPONSE']._serialized_start=522
-  _globals['_LEASECHUNKSRESPONSE']._serialized_end=595
-  _globals['_LEASEDCHUNK']._serialized_start=598
-  _globals['_LEASEDCHUNK']._serialized_end=1087
-  _globals['_LEASEDCHUNK_TAGSENTRY']._serialized_start=477
-  _globals['_LEASEDCHUNK_TAGSENTRY']._serialized_end=520
-  _globals['_CHUNKLEASE']._serialized_start=1089
-  _globals['_CHUNKLEASE']._serialized_end=1138
-  _globals['_HEARTBEATREQUEST']._serialized_start=1141
-  _globals['_HEARTBEATREQUEST']._serialized_end=1331
-  _globals['_CHUNKPROGRESS']._serialized_start=1333
-  _globals['_CHUNKPROGRESS']._serialized_end=1433
-  _globals['_HEARTBEATRESPONSE']._serialized_start=1436
-  _globals['_HEARTBEATRESPONSE']._serialized_end=1609
-  _globals['_EXTENDEDLEASE']._serialized_start=1611
-  _globals['_EXTENDEDLEASE']._serialized_end=1731
-  _globals['_CHUNKCOMPLETION']._serialized_start=1734
-  _globals['_CHUNKCOMPLETION']._serialized_end=2139
-  _globals['_CHUNKCOMPLETION_METADATAENTRY']._serialized_start=2013
-  _globals['_CHUNKCOMPLETION_METADATAENTRY']._serialized_end=2060
-  _globals['_CHUNKCOMPLETION_OUTCOME']._serialized_start=2062
-  _globals['_CHUNKCOMPLETION_OUTCOME']._serialized_end=2139
-  _globals['_COMPLETECHUNKREQUEST']._serialized_start=2141
-  _globals['_COMPLETECHUNKREQUEST']._serialized_end=2223
-  _globals['_COMPLETECHUNKRESPONSE']._serialized_start=2225
-  _globals['_COMPLETECHUNKRESPONSE']._serialized_end=2325
-  _globals['_COMPLETECHUNKSREQUEST']._serialized_start=2327
-  _globals['_COMPLETECHUNKSREQUEST']._serialized_end=2411
-  _globals['_COMPLETECHUNKSRESPONSE']._serialized_start=2413
-  _globals['_COMPLETECHUNKSRESPONSE']._serialized_end=2495
-  _globals['_COMPLETIONRESULT']._serialized_start=2497
-  _globals['_COMPLETIONRESULT']._serialized_end=2622
-  _globals['_RELEASECHUNKSREQUEST']._serialized_start=2624
-  _globals['_RELEASECHUNKSREQUEST']._serialized_end=2716
-  _globals['_RELEASECHUNKSRESPONSE']._serialized_start=2718
-  _globals['_RELEASECHUNKSRESPONSE']._serialized_end=2765
-  _globals['_WORKERSERVICE']._serialized_start=2768
-  _globals['_WORKERSERVICE']._serialized_end=3308
+  _globals['_LEASECHUNKSREQUEST']._serialized_start=255
+  _globals['_LEASECHUNKSREQUEST']._serialized_end=561
+  _globals['_LEASECHUNKSREQUEST_TAGSENTRY']._serialized_start=518
+  _globals['_LEASECHUNKSREQUEST_TAGSENTRY']._serialized_end=561
+  _globals['_LEASECHUNKSRESPONSE']._serialized_start=563
+  _globals['_LEASECHUNKSRESPONSE']._serialized_end=636
+  _globals['_LEASEDCHUNK']._serialized_start=639
+  _globals['_LEASEDCHUNK']._serialized_end=1199
+  _globals['_LEASEDCHUNK_TAGSENTRY']._serialized_start=518
+  _globals['_LEASEDCHUNK_TAGSENTRY']._serialized_end=561
+  _globals['_CHUNKLEASE']._serialized_start=1201
+  _globals['_CHUNKLEASE']._serialized_end=1250
+  _globals['_HEARTBEATREQUEST']._serialized_start=1253
+  _globals['_HEARTBEATREQUEST']._serialized_end=1443
+  _globals['_CHUNKPROGRESS']._serialized_start=1445
+  _globals['_CHUNKPROGRESS']._serialized_end=1545
+  _globals['_HEARTBEATRESPONSE']._serialized_start=1548
+  _globals['_HEARTBEATRESPONSE']._serialized_end=1721
+  _globals['_EXTENDEDLEASE']._serialized_start=1723
+  _globals['_EXTENDEDLEASE']._serialized_end=1843
+  _globals['_CHUNKCOMPLETION']._serialized_start=1846
+  _globals['_CHUNKCOMPLETION']._serialized_end=2251
+  _globals['_CHUNKCOMPLETION_METADATAENTRY']._serialized_start=2125
+  _globals['_CHUNKCOMPLETION_METADATAENTRY']._serialized_end=2172
+  _globals['_CHUNKCOMPLETION_OUTCOME']._serialized_start=2174
+  _globals['_CHUNKCOMPLETION_OUTCOME']._serialized_end=2251
+  _globals['_COMPLETECHUNKREQUEST']._serialized_start=2253
+  _globals['_COMPLETECHUNKREQUEST']._serialized_end=2335
+  _globals['_COMPLETECHUNKRESPONSE']._serialized_start=2337
+  _globals['_COMPLETECHUNKRESPONSE']._serialized_end=2437
+  _globals['_COMPLETECHUNKSREQUEST']._serialized_start=2439
+  _globals['_COMPLETECHUNKSREQUEST']._serialized_end=2523
+  _globals['_COMPLETECHUNKSRESPONSE']._serialized_start=2525
+  _globals['_COMPLETECHUNKSRESPONSE']._serialized_end=2607
+  _globals['_COMPLETIONRESULT']._serialized_start=2609
+  _globals['_COMPLETIONRESULT']._serialized_end=2734
+  _globals['_RELEASECHUNKSREQUEST']._serialized_start=2736
+  _globals['_RELEASECHUNKSREQUEST']._serialized_end=2828
+  _globals['_RELEASECHUNKSRESPONSE']._serialized_start=2830
+  _globals['_RELEASECHUNKSRESPONSE']._serialized_end=2877
+  _globals['_WORKERSERVICE']._serialized_start=2880
+  _globals['_WORKERSERVICE']._serialized_end=3420
 # @@protoc_insertion_point(module_scope)

@@ -2,6 +2,7 @@ import datetime
 
 from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as _backfills_pb2
 from arco_grpc._gen.arco.orchestration.v1 import partitions_pb2 as _partitions_pb2
+from arco_grpc._gen.arco.orchestration.v1 import run_service_pb2 as _run_service_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -45,7 +46,7 @@ class LeaseChunksResponse(_message.Message):
     def __init__(self, chunks: _Optional[_Iterable[_Union[LeasedChunk, _Mapping]]] = ...) -> None: ...
 
 class LeasedChunk(_message.Message):
-    __slots__ = ("lease", "backfill_id", "asset_key", "round", "index", "attempt", "run_id", "run_key", "partition_keys", "partitions", "partition_count", "first_key", "last_key", "lease_expire_time", "tags")
+    __slots__ = ("lease", "backfill_id", "asset_key", "round", "index", "attempt", "run_id", "run_key", "partition_keys", "partitions", "partition_count", "first_key", "last_key", "lease_expire_time", "tags", "origin", "origin_name")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -68,6 +69,8 @@ class LeasedChunk(_message.Message):
     LAST_KEY_FIELD_NUMBER: _ClassVar[int]
     LEASE_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_NAME_FIELD_NUMBER: _ClassVar[int]
     lease: ChunkLease
     backfill_id: str
     asset_key: str
@@ -83,7 +86,9 @@ class LeasedChunk(_message.Message):
     last_key: str
     lease_expire_time: _timestamp_pb2.Timestamp
     tags: _containers.ScalarMap[str, str]
-    def __init__(self, lease: _Optional[_Union[ChunkLease, _Mapping]] = ..., backfill_id: _Optional[str] = ..., asset_key: _Optional[str] = ..., round: _Optional[int] = ..., index: _Optional[int] = ..., attempt: _Optional[int] = ..., run_id: _Optional[str] = ..., run_key: _Optional[str] = ..., partition_keys: _Optional[_Iterable[str]] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ..., first_key: _Optional[str] = ..., last_key: _Optional[str] = ..., lease_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    origin: _run_service_pb2.RunOrigin
+    origin_name: str
+    def __init__(self, lease: _Optional[_Union[ChunkLease, _Mapping]] = ..., backfill_id: _Optional[str] = ..., asset_key: _Optional[str] = ..., round: _Optional[int] = ..., index: _Optional[int] = ..., attempt: _Optional[int] = ..., run_id: _Optional[str] = ..., run_key: _Optional[str] = ..., partition_keys: _Optional[_Iterable[str]] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ..., first_key: _Optional[str] = ..., last_key: _Optional[str] = ..., lease_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Mapping[str, str]] = ..., origin: _Optional[_Union[_run_service_pb2.RunOrigin, str]] = ..., origin_name: _Optional[str] = ...) -> None: ...
 
 class ChunkLease(_message.Message):
     __slots__ = ("run_id", "backfill_id")
