@@ -240,6 +240,25 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # 6: per target, the partitions a failure upstream keeps from running (PartitionSubset bytes; NULL when empty).
     ("ALTER TABLE backfill_targets ADD COLUMN upstream_failed BLOB",),
+    # 7: PLACEHOLDER, empty. Migration 7 is being added on another branch; this entry only keeps the
+    # numbering until that one lands and replaces it.
+    (),
+    # 8: schedules, one row per schedule (a projection of its stream "schedule/{name}"): the snapshot holds
+    # the whole folded state (a Schedule message); the other columns are for lookups and listing order.
+    (
+        """
+        CREATE TABLE schedules (
+            name TEXT PRIMARY KEY,
+            state INTEGER NOT NULL,
+            asset_key TEXT NOT NULL,
+            stream_version INTEGER NOT NULL,
+            created_sequence INTEGER NOT NULL UNIQUE,
+            created_at_us INTEGER NOT NULL,
+            updated_at_us INTEGER NOT NULL,
+            snapshot BLOB NOT NULL
+        )
+        """,
+    ),
 )
 
 # The derived tables, in the order a rebuild empties and refills them.
@@ -255,6 +274,7 @@ PROJECTION_TABLES = (
     "chunks",
     "runs",
     "partition_status",
+    "schedules",
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
