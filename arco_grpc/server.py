@@ -13,7 +13,7 @@ import os
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from types import ModuleType
 from typing import TextIO
 
@@ -30,6 +30,8 @@ from arco_grpc._gen.arco.orchestration.v1 import (
     catalog_service_pb2_grpc,
     run_service_pb2,
     run_service_pb2_grpc,
+    schedule_service_pb2,
+    schedule_service_pb2_grpc,
     worker_service_pb2,
     worker_service_pb2_grpc,
 )
@@ -49,6 +51,10 @@ from arco_grpc.service.live_backfills import LiveBackfills
 from arco_grpc.service.run_app import RunApplication
 from arco_grpc.service.run_servicer import RunServicer
 from arco_grpc.service.run_submission import RunSubmissions
+from arco_grpc.service.schedule_app import ScheduleApplication
+from arco_grpc.service.schedule_servicer import ScheduleServicer
+from arco_grpc.service.schedule_launcher import SubmittingLauncher
+from arco_grpc.service.schedule_ticker import ScheduleTicker, TickLauncher
 from arco_grpc.service.watch_hub import WatchConfig, WatchHub
 from arco_grpc.service.watch_streams import WatchStreams
 from arco_grpc.service.worker_app import WorkerApplication
@@ -66,13 +72,20 @@ CATALOG_SERVICE = _service(catalog_service_pb2, "CatalogService").full_name
 BACKFILL_SERVICE = _service(backfill_service_pb2, "BackfillService").full_name
 WORKER_SERVICE = _service(worker_service_pb2, "WorkerService").full_name
 RUN_SERVICE = _service(run_service_pb2, "RunService").full_name
-ARCO_SERVICES = (CATALOG_SERVICE, BACKFILL_SERVICE, WORKER_SERVICE, RUN_SERVICE)
+SCHEDULE_SERVICE = _service(schedule_service_pb2, "ScheduleService").full_name
+ARCO_SERVICES = (CATALOG_SERVICE, BACKFILL_SERVICE, WORKER_SERVICE, RUN_SERVICE, SCHEDULE_SERVICE)
 # Test-only fault injection: a comma-separated list of method names (such as
 # "CreateBackfill"). The server process then exits with status 137 (as if
 # killed) right after such a request's append commits, before it answers, so
-# tests can prove that a client's retry finds the committed answer.
+# tests can prove that a client's retry finds the committed answer. The
+# schedule tick loop's own appends are named "DecideTicks" (a TicksDecided
+# event) and "LaunchTick" (a TickLaunched or TickSkipped event).
 FAULT_EXIT_AFTER_COMMIT_ENV = "ARCO_FAULT_EXIT_AFTER_COMMIT"
 FAULT_EXIT_STATUS = 137
+# Test-only: seconds (may be negative or fractional) added to the wall clock of
+# `arco serve`, so that a test can restart a server process "hours later" and
+# watch it catch up the schedule ticks it missed. Never set it in production.
+CLOCK_OFFSET_ENV = "ARCO_CLOCK_OFFSET_SECONDS"
 DEFAULT_GRACE_SECONDS = 10.0
 # Dispatch allocates many short-lived objects per chunk (events, rows, messages): with CPython's default of
 # a young collection every 700 allocations, the collector took about a tenth of the server's CPU under
@@ -117,6 +130,27 @@ def fault_hook_from_env(environ: dict[str, str] | None = None) -> AfterCommit | 
     return exit_after_commit
 
 
+def clock_from_env(environ: dict[str, str] | None = None) -> Clock:
+    """The wall clock, shifted by :data:`CLOCK_OFFSET_ENV` seconds when that test-only variable is set.
+
+    Raises:
+        ValueError: the variable is set but is not a number.
+    """
+    value = (os.environ if environ is None else environ).get(CLOCK_OFFSET_ENV, "").strip()
+    if not value:
+        return utc_now
+    try:
+        offset = timedelta(seconds=float(value))
+    except (ValueError, OverflowError):
+        raise ValueError(f"{CLOCK_OFFSET_ENV} must be a number of seconds, got {value!r}") from None
+    logger.warning("test clock on: the server's clock runs %s ahead of the wall clock", offset)
+
+    def shifted_now() -> datetime:
+        return utc_now() + offset
+
+    return shifted_now
+
+
 def tune_gc() -> None:
     """Sets the collector's thresholds to :data:`GC_THRESHOLDS`, unless the process already collects less often."""
     if gc.get_threshold()[0] < GC_THRESHOLDS[0]:
@@ -141,6 +175,8 @@ class RunningServer:
     workers: WorkerApplication
     dispatcher: Dispatcher
     committer: GroupCommitter
+    schedules: ScheduleApplication
+    schedule_ticker: ScheduleTicker
 
     async def stop(self, grace: float | None = DEFAULT_GRACE_SECONDS) -> None:
         """Reports NOT_SERVING, lets in-flight calls finish within ``grace`` seconds, closes the store.
@@ -152,6 +188,7 @@ class RunningServer:
         await self.watch_hub.close()  # watch streams end UNAVAILABLE now (clients resume), not at the grace's end
         self.dispatcher.stop_waiting()
         await self.server.stop(grace)
+        await self.schedule_ticker.close()
         await self.dispatcher.close()
         await self.committer.close()
         await self.store.close()
@@ -167,13 +204,15 @@ async def start_server(
     after_commit: AfterCommit | None = None,
     watch: WatchConfig | None = None,
     run_ids: RunIds | None = None,
+    launcher: TickLauncher | None = None,
 ) -> RunningServer:
     """Starts serving on ``host:port`` (0 picks a free port) over ``store``.
 
     ``prepare`` runs against the application before the port opens (the demo
     catalog uses it). ``after_commit`` is the test-only fault hook (see
     :func:`fault_hook_from_env`). ``watch`` sets the watch streams' limits
-    (tests shorten them). ``run_ids`` chooses run ids (default: a random prefix and a counter). Live backfills are
+    (tests shorten them). ``run_ids`` chooses run ids (default: a random prefix and a counter). ``launcher``
+    launches schedule ticks (default: each tick submitted as a run, :class:`SubmittingLauncher`). Live backfills are
     loaded before the port opens, each lease held getting one ttl of grace
     from now. The store is owned by the returned server from then on. The
     process's garbage collector is tuned for serving (:func:`tune_gc`).
@@ -220,6 +259,12 @@ async def start_server(
         ),
         server,
     )
+    schedules = ScheduleApplication(store, live.plans, clock, after_commit)
+    schedule_ticker = ScheduleTicker(schedules, launcher or SubmittingLauncher(submissions), clock)
+    schedules.on_change(schedule_ticker.wake)
+    schedule_service_pb2_grpc.add_ScheduleServiceServicer_to_server(
+        map_errors(ScheduleServicer(schedules), _service(schedule_service_pb2, "ScheduleService")), server
+    )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -234,11 +279,13 @@ async def start_server(
         await committer.close()
         raise OSError(f"cannot listen on {address}: {error}") from error
     await server.start()
+    schedule_ticker.start()  # its first pass launches what a crash left pending
     for name in ("", *ARCO_SERVICES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return RunningServer(
         server=server, port=bound, health=health_servicer, app=app, backfills=backfills, store=store,
-        watch_hub=watch_hub, workers=workers, dispatcher=dispatcher, committer=committer,
+        watch_hub=watch_hub, workers=workers, dispatcher=dispatcher, committer=committer, schedules=schedules,
+        schedule_ticker=schedule_ticker,
     )
 
 
@@ -269,7 +316,9 @@ async def serve(
 
         prepare = apply_demo_catalog
     try:
-        running = await start_server(store, host=host, port=port, prepare=prepare, after_commit=fault_hook_from_env())
+        running = await start_server(
+            store, host=host, port=port, clock=clock_from_env(), prepare=prepare, after_commit=fault_hook_from_env()
+        )
     except BaseException:
         await store.close()
         raise

@@ -9,13 +9,15 @@ import asyncio
 import io
 import random
 import sqlite3
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import grpc
 
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, catalog_service_pb2 as capi
 from arco_grpc._gen.arco.orchestration.v1 import events_pb2, run_service_pb2 as rapi, worker_service_pb2 as wapi
+from arco_grpc._gen.arco.orchestration.v1 import schedule_service_pb2 as sapi, schedule_service_pb2_grpc
+from arco_grpc._gen.arco.orchestration.v1 import schedules_pb2 as sc
 from arco_grpc.cli import main
 from arco_grpc.store.sqlite._schema import PROJECTION_TABLES
 from tests.service.backfill_helpers import Backfills, create, target
@@ -169,6 +171,25 @@ async def run_requests(w: Workers, rng: random.Random, prefix: str, steps: int) 
             assert error.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.INVALID_ARGUMENT), error.details()
 
 
+async def schedule_steps(w: Workers) -> None:
+    """Two schedules over days of downtime, one paused and resumed: decisions, launches and skips."""
+    stub = schedule_service_pb2_grpc.ScheduleServiceStub(w.channel)
+    for name, cron, policy in (("nightly", "0 0 * * *", sc.CATCH_UP_POLICY_ALL_MISSED),
+                               ("hourly", "0 * * * *", sc.CATCH_UP_POLICY_LATEST_ONLY)):
+        await stub.CreateSchedule(sapi.CreateScheduleRequest(
+            request_id=f"schedule-{name}", name=name, cron_schedule=cron, asset_key="orders",
+            catch_up_policy=policy, max_catch_up_runs=2, tags={"team": "data"},  # type: ignore[arg-type]
+        ))
+    for days, change in ((3, "pause"), (1, "resume"), (2, None)):
+        w.clock.now += timedelta(days=days)
+        await w.running.schedule_ticker.tick()
+        if change == "pause":
+            await stub.PauseSchedule(sapi.PauseScheduleRequest(request_id="pause-nightly", name="nightly", note="x"))
+        elif change == "resume":
+            await stub.ResumeSchedule(sapi.ResumeScheduleRequest(request_id="resume-nightly", name="nightly"))
+    await w.running.schedule_ticker.tick()
+
+
 def chunk_worker(chunk: wapi.LeasedChunk) -> str:
     return WORKER_OF[chunk.run_id]
 
@@ -205,6 +226,7 @@ async def test_rebuilt_projections_equal_the_live_ones(db_path: Path) -> None:  
     await workload(backfills, rng, "second", 40)
     await run_requests(w, rng, "second", 15)
     await worker_steps(w, rng, "second", 120)
+    await schedule_steps(w)
     await stop_workers(w)
 
     written = events(db_path)
@@ -215,12 +237,14 @@ async def test_rebuilt_projections_equal_the_live_ones(db_path: Path) -> None:  
     run_states = {(row[0], row[1]) for row in sqlite3.connect(db_path).execute("SELECT origin, state FROM runs")}
     assert {(2, 7), (3, 7), (4, 6)} & run_states and {o for o, _ in run_states} == {1, 2, 3, 4}  # queued, cancelled
     assert len(live["partition_status"]) >= 3  # statuses of several assets, rebuilt from chunk events alone
+    assert len(live["schedules"]) == 2
     with sqlite3.connect(db_path) as connection:
         specs = [events_pb2.BackfillCreated.FromString(row[0]) for row in connection.execute("SELECT spec FROM backfills")]
     assert any(t.skipped for spec in specs for t in spec.targets)  # some reprocess policy skipped partitions
     kinds = {row[3] for row in written}
     assert {"ChunksLeased", "ChunkSucceeded", "ChunkFailed", "ChunksCompleted", "ChunkLeaseExpired", "ChunkReleased",
-            "RetryRoundOpened", "PartitionsUpstreamFailed"} <= kinds
+            "RetryRoundOpened", "PartitionsUpstreamFailed", "ScheduleCreated", "SchedulePaused", "ScheduleResumed",
+            "TicksDecided", "TickLaunched"} <= kinds
 
     out = io.StringIO()
     code = await asyncio.to_thread(main, ["admin", "rebuild-projections", "--db", str(db_path)], out)

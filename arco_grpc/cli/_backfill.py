@@ -50,7 +50,8 @@ def _state(prefix: str, enum: Any) -> Callable[[str], int]:
     return parse
 
 
-def _instant(text: str) -> datetime:
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 time argument (naive means UTC)."""
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -60,7 +61,8 @@ def _instant(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # naive times are UTC
 
 
-def _tag(text: str) -> tuple[str, str]:
+def parse_tag(text: str) -> tuple[str, str]:
+    """A KEY=VALUE tag argument."""
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"{text!r} is not a tag; write KEY=VALUE")
@@ -74,7 +76,8 @@ def _key_range(text: str) -> tuple[str, str]:
     return start, end
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """Adds --server and --json, which every client verb takes."""
     parser.add_argument("--server", default=os.environ.get("ARCO_SERVER", DEFAULT_SERVER),
                         help="the server's HOST:PORT (env ARCO_SERVER; default %(default)s)")
     parser.add_argument("--json", action="store_true", help="print the response as JSON")
@@ -86,7 +89,7 @@ def _mutation(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--expected-version", type=int, default=0,
                         help="only if the backfill is at this state_version (else ABORTED)")
     parser.add_argument("--request-id", default="", help="idempotency key (default: a new UUID)")
-    _common(parser)
+    add_common_options(parser)
 
 
 def _paged(parser: argparse.ArgumentParser, default: int) -> None:
@@ -108,38 +111,38 @@ def add_backfill_commands(commands: Any) -> None:
     selector.add_argument("--range", type=_key_range, metavar="START...END",
                           help="partition keys START to END, both included (Dagster's 'a...b' form)")
     selector.add_argument("--keys", metavar="K1,K2,...", help="these partition keys")
-    selector.add_argument("--from", dest="time_from", type=_instant, metavar="TIME",
+    selector.add_argument("--from", dest="time_from", type=parse_instant, metavar="TIME",
                           help="time windows starting at or after TIME (ISO 8601; naive means UTC); needs --to")
-    create.add_argument("--to", dest="time_to", type=_instant, metavar="TIME",
+    create.add_argument("--to", dest="time_to", type=parse_instant, metavar="TIME",
                         help="with --from: time windows starting before TIME")
     create.add_argument("--chunk-size", type=int, default=0, help="partitions per chunk (default: the asset's policy)")
     create.add_argument("--max-concurrency", type=int, default=0, help="chunks leased at once (default 10)")
     create.add_argument("--backward", action="store_true", help="dispatch from the last partition to the first")
-    create.add_argument("--tag", type=_tag, action="append", default=[], metavar="KEY=VALUE", help="a tag; repeatable")
+    create.add_argument("--tag", type=parse_tag, action="append", default=[], metavar="KEY=VALUE", help="a tag; repeatable")
     create.add_argument("--title", default="", help="a short title")
     create.add_argument("--description", default="", help="a description")
     create.add_argument("--creator", default=None, help="who asks (default: the login name)")
-    create.add_argument("--as-of", type=_instant, metavar="TIME", help="evaluation time (default: now, on the server)")
+    create.add_argument("--as-of", type=parse_instant, metavar="TIME", help="evaluation time (default: now, on the server)")
     create.add_argument("--reprocess", choices=sorted(_REPROCESS), default="all",
                         help="which selected partitions run, judged from their status (default: all)")
     create.add_argument("--propagate", action="store_true",
                         help="apply the selector to the root assets only; the others get what reads it (root_selector)")
     create.add_argument("--validate-only", action="store_true", help="check and show the plan; write nothing")
     create.add_argument("--request-id", default="", help="idempotency key (default: a new UUID)")
-    _common(create)
+    add_common_options(create)
 
     get = verbs.add_parser("get", help="show one backfill with its progress and transitions")
     get.add_argument("backfill_id")
-    _common(get)
+    add_common_options(get)
 
     listing = verbs.add_parser("list", help="list backfills, newest first")
     listing.add_argument("--state", type=_state("STATE_", bf.Backfill.State), action="append", default=[],
                          help="only in this state (repeatable): created, running, paused, cancelling, ...")
     listing.add_argument("--asset", default="", help="only backfills of this asset")
-    listing.add_argument("--tag", type=_tag, action="append", default=[], metavar="KEY=VALUE",
+    listing.add_argument("--tag", type=parse_tag, action="append", default=[], metavar="KEY=VALUE",
                          help="only backfills with this tag (repeatable: all must match)")
     _paged(listing, 50)
-    _common(listing)
+    add_common_options(listing)
 
     for verb, text in (("pause", "stop dispatching new chunks"), ("resume", "dispatch again after a pause"),
                        ("cancel", "stop for good; chunks never leased are cancelled")):
@@ -156,12 +159,12 @@ def add_backfill_commands(commands: Any) -> None:
     chunks.add_argument("--asset", default="", help="only this target asset")
     chunks.add_argument("--start", type=int, default=0, help="start at this chunk index")
     _paged(chunks, 20)
-    _common(chunks)
+    add_common_options(chunks)
 
     events = verbs.add_parser("events", help="a backfill's events, oldest first (its audit log)")
     events.add_argument("backfill_id")
     _paged(events, 100)
-    _common(events)
+    add_common_options(events)
 
     watch = verbs.add_parser("watch", help="a live progress bar until the backfill ends (resumes after disconnects)",
                              description="Follows a backfill until it is cancelled or completed: a progress bar "
@@ -169,7 +172,7 @@ def add_backfill_commands(commands: Any) -> None:
                                          "stream message (snapshot, events, progress, heartbeats) as one JSON "
                                          "line. Reconnects by itself and resumes after the last event received.")
     watch.add_argument("backfill_id")
-    _common(watch)
+    add_common_options(watch)
 
 
 def _selector(args: argparse.Namespace) -> pb.PartitionSelector:

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 import grpc
 
-from arco_grpc.cli._backfill import DEFAULT_SERVER, _tag
+from arco_grpc.cli._backfill import DEFAULT_SERVER, parse_tag
 
 DEFAULT_GRACE_SECONDS = 30.0
 
@@ -67,7 +67,7 @@ def add_worker_command(commands: Any) -> None:
     worker.add_argument("--concurrency", type=_positive, default=1, help="chunks run at once (default %(default)s)")
     worker.add_argument("--asset", action="append", default=[], dest="assets",
                         help="only chunks of this asset (repeatable; default: any)")
-    worker.add_argument("--tag", type=_tag, action="append", default=[], metavar="KEY=VALUE",
+    worker.add_argument("--tag", type=parse_tag, action="append", default=[], metavar="KEY=VALUE",
                         help="only chunks of backfills with this tag (repeatable: all must match)")
     worker.add_argument("--lease-ttl", type=_seconds(1, 3600), default=30.0,
                         help="seconds a lease lasts without a heartbeat (default %(default)s; heartbeats every third)")

@@ -21,12 +21,22 @@ from google.protobuf.message import Message
 from arco_grpc.errors import Aborted
 from arco_grpc.service.idempotency import RequestIdentity
 from arco_grpc.service.watch_hub import announce_committed
-from arco_grpc.store import EventStore, NewEvent, Projector, RequestIdReused, RequestRecord, WrongExpectedVersion
+from arco_grpc.store import (
+    EventStore,
+    NewEvent,
+    Projector,
+    RequestIdReused,
+    RequestRecord,
+    StoredEvent,
+    WrongExpectedVersion,
+)
 
 R = TypeVar("R", bound=Message)
 Clock = Callable[[], datetime]
 # Given the time of the request: (stream version decided against, events, response).
 Decision = Callable[[datetime], Awaitable[tuple[int, list[NewEvent], R]]]
+# The same without a response, for appends no client request asked for.
+UnrequestedDecision = Callable[[datetime], Awaitable[tuple[int, list[NewEvent]]]]
 # Called with the method name right after an append commits, before the answer
 # leaves; the server installs one only for crash tests (see server.py).
 AfterCommit = Callable[[str], None]
@@ -96,6 +106,39 @@ class DecisionRunner:
                 return response
         raise Aborted(
             f"{stream_id!r} changed concurrently {MAX_ATTEMPTS} times while deciding this request; retry it",
+            metadata={"stream_id": stream_id},
+        )
+
+    async def run_unrequested(
+        self, stream_id: str, decide: UnrequestedDecision, method: str, project: Projector | None
+    ) -> tuple[StoredEvent, ...]:
+        """Decides and appends the server's own events (no request id: a schedule's ticks, say).
+
+        The events committed, none when the decision has none. ``method``
+        names the append for the after-commit hook.
+
+        Raises:
+            Aborted: the stream kept changing under the decision.
+            ArcoError: whatever the decision raises (nothing is written then).
+        """
+        async with self.lock_for(stream_id):
+            for _ in range(MAX_ATTEMPTS):
+                now = self._clock()
+                version, events = await decide(now)
+                if not events:
+                    return ()
+                try:
+                    result = await self._store.append(
+                        stream_id, version, events, request=None, recorded_at=now, project=project
+                    )
+                except WrongExpectedVersion:
+                    continue  # another process moved the stream: decide again on fresh state
+                announce_committed(self._store, result.events)
+                if self._after_commit is not None:
+                    self._after_commit(method)
+                return result.events
+        raise Aborted(
+            f"{stream_id!r} changed concurrently {MAX_ATTEMPTS} times while deciding {method}; it is retried later",
             metadata={"stream_id": stream_id},
         )
 

@@ -82,7 +82,11 @@ def refuse_nothing_to_run(created: BackfillCreated) -> None:
                 f"targets[{position}] ({target.asset_key!r}: {target.skipped_count} skipped); nothing would run. "
                 "Drop the target, widen its selector, or use REPROCESS_POLICY_ALL",
                 reason="NOTHING_TO_REPROCESS",
-                metadata={"asset_key": target.asset_key, "skipped": str(target.skipped_count)},
+                metadata={
+                    "asset_key": target.asset_key,
+                    "skipped": str(target.skipped_count),
+                    "skip_reasons": ",".join(entry.reason.name for entry in target.skipped),
+                },
             )
 
 

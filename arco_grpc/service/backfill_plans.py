@@ -295,6 +295,14 @@ class PlanResolver:
         # The plan chunks what the reprocess policy left (frozen in the target at creation).
         return space, remaining_selection(selection, target.skipped)
 
+    async def asset_at(self, key: str, version: int) -> AssetPartitioning:
+        """Version ``version`` of asset ``key`` (cached).
+
+        Raises:
+            FailedPrecondition: the version is not in the asset history.
+        """
+        return await self._asset_at(key, version)
+
     async def _asset_at(self, key: str, version: int) -> AssetPartitioning:
         cached = self._assets.get((key, version))
         if cached is not None:

@@ -70,7 +70,8 @@ def _has_control_characters(text: str) -> bool:
     return any(unicodedata.category(c) == "Cc" for c in text)
 
 
-def _check_text(text: str, limit: int, field: str, *, single_line: bool = True) -> None:
+def check_text(text: str, limit: int, field: str, *, single_line: bool = True) -> None:
+    """Raises InvalidArgument when ``text`` is over ``limit`` characters or (single line) has control characters."""
     if len(text) > limit:
         raise InvalidArgument(f"{field} is {len(text)} characters long; the limit is {limit}", field=field)
     if single_line and _has_control_characters(text):
@@ -112,16 +113,20 @@ def _targets(request: api.CreateBackfillRequest) -> tuple[TargetRequest, ...]:
     return tuple(targets)
 
 
-def check_tags(tags: dict[str, str]) -> tuple[tuple[str, str], ...]:
-    """The tags, sorted, after checking their count and sizes (InvalidArgument under field "tags")."""
+def tags_from_proto(tags: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """Checked tags, sorted by key.
+
+    Raises:
+        InvalidArgument: too many tags, an empty key, or a key or value too long or with control characters.
+    """
     if len(tags) > MAX_TAGS:
         raise InvalidArgument(f"{len(tags)} tags were given; at most {MAX_TAGS} are allowed", field="tags")
     for key, value in tags.items():
         at = f"tags[{key!r}]"
         if not key:
             raise InvalidArgument("tag keys may not be empty", field="tags")
-        _check_text(key, MAX_TAG_KEY_LENGTH, at)
-        _check_text(value, MAX_TAG_VALUE_LENGTH, at)
+        check_text(key, MAX_TAG_KEY_LENGTH, at)
+        check_text(value, MAX_TAG_VALUE_LENGTH, at)
     return tuple(sorted(tags.items()))
 
 
@@ -136,7 +141,12 @@ def _order(value: int) -> DispatchOrder:
         ) from None
 
 
-def _reprocess_policy(value: int) -> ReprocessPolicy:
+def reprocess_policy_from_proto(value: int) -> ReprocessPolicy:
+    """The policy of a ReprocessPolicy number; unspecified is ALL.
+
+    Raises:
+        InvalidArgument: an unknown number.
+    """
     if value == bf.REPROCESS_POLICY_UNSPECIFIED:
         return ReprocessPolicy.ALL
     try:
@@ -183,9 +193,9 @@ def create_request_from_proto(request: api.CreateBackfillRequest) -> CreateReque
             f"got {request.max_concurrency}",
             field="max_concurrency",
         )
-    _check_text(request.title, MAX_TITLE_LENGTH, "title")
-    _check_text(request.description, MAX_DESCRIPTION_LENGTH, "description", single_line=False)
-    _check_text(request.creator, MAX_CREATOR_LENGTH, "creator")
+    check_text(request.title, MAX_TITLE_LENGTH, "title")
+    check_text(request.description, MAX_DESCRIPTION_LENGTH, "description", single_line=False)
+    check_text(request.creator, MAX_CREATOR_LENGTH, "creator")
     try:
         retry_policy = retry_policy_from_proto(request.retry_policy, request.HasField("retry_policy"))
     except InvalidArgument as error:
@@ -196,14 +206,14 @@ def create_request_from_proto(request: api.CreateBackfillRequest) -> CreateReque
         chunk_size=request.chunk_size,
         max_concurrency=request.max_concurrency or DEFAULT_MAX_CONCURRENCY,
         order=_order(request.order),
-        tags=check_tags(dict(request.tags)),
+        tags=tags_from_proto(dict(request.tags)),
         title=request.title,
         description=request.description,
         creator=request.creator,
         as_of=datetime_from_proto(request.as_of, "as_of") if request.HasField("as_of") else None,
         validate_only=request.validate_only,
         retry_policy=retry_policy,
-        reprocess_policy=_reprocess_policy(request.reprocess_policy),
+        reprocess_policy=reprocess_policy_from_proto(request.reprocess_policy),
         root_selector=root_selector,
     )
 
@@ -243,7 +253,7 @@ def mutation_fields(request: _Mutation) -> tuple[int | None, str]:
             f"expected_state_version may not be negative, got {request.expected_state_version}; 0 means unset",
             field="expected_state_version",
         )
-    _check_text(request.reason, MAX_REASON_LENGTH, "reason", single_line=False)
+    check_text(request.reason, MAX_REASON_LENGTH, "reason", single_line=False)
     return (request.expected_state_version or None), request.reason
 
 

@@ -120,6 +120,7 @@ CURSOR_CHUNKS = 1
 CURSOR_BACKFILLS = 2
 CURSOR_EVENTS = 3
 CURSOR_RUNS = 4
+CURSOR_SCHEDULES = 5
 _CURSOR_MISMATCH = (
     "page_token was issued for a different request; repeat the request that returned it with the same "
     "parameters (only page_size may change), or omit page_token to start over"

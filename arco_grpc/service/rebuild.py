@@ -7,6 +7,7 @@ one; ``arco admin rebuild-projections`` and the tests that prove it use this.
 from __future__ import annotations
 
 from arco_grpc.service.backfill_fold import project_backfills
+from arco_grpc.service.schedule_app import project_schedules
 from arco_grpc.store import EventStore, StoredEvent, Transaction
 from arco_grpc.store.projections import project_catalog
 
@@ -15,6 +16,7 @@ async def project_everything(transaction: Transaction, events: list[StoredEvent]
     """Every projector over ``events``; each one ignores the event types it does not project."""
     await project_catalog(transaction, events)
     await project_backfills(transaction, events)
+    await project_schedules(transaction, events)
 
 
 async def rebuild_projections(store: EventStore) -> int:

@@ -10,7 +10,7 @@ from arco_grpc.domain.partition_status import ReprocessPolicy
 from arco_grpc.errors import InvalidArgument
 from arco_grpc.partitions.selector import Selector
 from arco_grpc.planning.run_keys import ManualScope, ReexecutionMode, RunOrigin, RunScope, ScheduleScope, SensorScope
-from arco_grpc.service.backfill_requests import MAX_REASON_LENGTH, check_tags
+from arco_grpc.service.backfill_requests import MAX_REASON_LENGTH, tags_from_proto
 from arco_grpc.service.convert_partitions import datetime_from_proto, selector_from_proto
 from arco_grpc.service.convert_runs import MODE_FROM_PROTO, ORIGIN_FROM_PROTO
 from arco_grpc.service.idempotency import check_request_id
@@ -108,7 +108,7 @@ def submit_request_from_proto(request: rapi.SubmitRunRequest) -> SubmitRequest:
         scope=scope,
         asset_key=request.asset_key,
         selector=selector,
-        tags=check_tags(dict(request.tags)),
+        tags=tags_from_proto(dict(request.tags)),
         reprocess_policy=ReprocessPolicy(request.reprocess_policy or ReprocessPolicy.ALL),
     )
 
@@ -124,7 +124,7 @@ def reexecute_request_from_proto(request: rapi.ReexecuteRunRequest) -> Reexecute
     mode = MODE_FROM_PROTO.get(request.mode)
     if mode is None:
         raise InvalidArgument("mode must be MODE_FROM_FAILURE or MODE_ALL", field="mode")
-    return ReexecuteRequest(request.request_id, request.run_id, mode, check_tags(dict(request.tags)))
+    return ReexecuteRequest(request.request_id, request.run_id, mode, tags_from_proto(dict(request.tags)))
 
 
 def check_run_id(run_id: str, field: str = "run_id") -> None:

@@ -445,3 +445,21 @@ class ChunkQuery:
     round: int | None = None
     min_index: int = 0
     states: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRecord:
+    """The row of one schedule: a few columns to filter and order by, and its whole state.
+
+    ``snapshot`` is the schedule as its projector encodes it (the store only moves the bytes);
+    ``created_sequence`` is the sequence of its first event, its place in listings.
+    """
+
+    name: str
+    state: int
+    asset_key: str
+    stream_version: int
+    created_sequence: int
+    created_at: datetime
+    updated_at: datetime
+    snapshot: bytes

@@ -33,6 +33,12 @@ PAYLOAD_TYPES: dict[str, type[Message]] = {
     "ChunksLeased": events_pb2.ChunksLeased,
     "ChunksCompleted": events_pb2.ChunksCompleted,
     "PartitionsUpstreamFailed": events_pb2.PartitionsUpstreamFailed,
+    "ScheduleCreated": events_pb2.ScheduleCreated,
+    "SchedulePaused": events_pb2.SchedulePaused,
+    "ScheduleResumed": events_pb2.ScheduleResumed,
+    "TicksDecided": events_pb2.TicksDecided,
+    "TickLaunched": events_pb2.TickLaunched,
+    "TickSkipped": events_pb2.TickSkipped,
 }
 
 

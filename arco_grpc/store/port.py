@@ -35,6 +35,7 @@ from arco_grpc.store.model import (
     RunQuery,
     RunRecord,
     RunStart,
+    ScheduleRecord,
     StatusUpdate,
     StoredEvent,
     TransitionRecord,
@@ -102,6 +103,12 @@ class Transaction(Protocol):
 
     async def end_runs(self, ends: Sequence[RunEnd]) -> None:
         """Records how runs ended, as :meth:`end_run` does each."""
+
+    async def get_schedule(self, name: str) -> ScheduleRecord | None:
+        """The schedule row as this transaction sees it (earlier writes of the transaction included)."""
+
+    async def put_schedule(self, record: ScheduleRecord) -> None:
+        """Inserts or replaces the row of schedule ``record.name``."""
 
     async def update_partition_status(self, asset_key: str, space: str, update: StatusUpdate) -> None:
         """Replaces the status row of (``asset_key``, ``space``) with ``update`` of its stored bytes.
@@ -206,6 +213,12 @@ class EventStore(Protocol):
 
     async def partition_status(self, asset_key: str, space: str) -> bytes | None:
         """The stored status of ``asset_key`` in status space ``space`` (StoredPartitionStatus bytes), if any."""
+
+    async def get_schedule(self, name: str) -> ScheduleRecord | None:
+        """One schedule row."""
+
+    async def list_schedules(self, after_sequence: int, limit: int) -> list[ScheduleRecord]:
+        """Up to ``limit`` schedules created after event ``after_sequence``, in creation order."""
 
     async def backfill_rounds(self, backfill_id: str) -> list[RoundRecord]:
         """The retry rounds of a backfill, by round and target position."""

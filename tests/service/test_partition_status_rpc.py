@@ -191,7 +191,7 @@ async def test_a_policy_that_leaves_nothing_is_refused_but_previewed(served_work
         request_id="nothing", targets=[target("orders", done)], reprocess_policy=MISSING,
     )))
     assert failure.code == grpc.StatusCode.FAILED_PRECONDITION and failure.reason == "NOTHING_TO_REPROCESS"
-    assert failure.metadata == {"asset_key": "orders", "skipped": "2"}
+    assert failure.metadata == {"asset_key": "orders", "skipped": "2", "skip_reasons": "ALREADY_MATERIALIZED"}
     assert len((await w.backfills.ListBackfills(api.ListBackfillsRequest())).backfills) == 1  # nothing created
     preview = (await w.backfills.CreateBackfill(api.CreateBackfillRequest(
         targets=[target("orders", done)], reprocess_policy=MISSING, validate_only=True,

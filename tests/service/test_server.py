@@ -19,6 +19,7 @@ import arco_grpc.server  # noqa: F401 - imports every module that defines errors
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2, backfill_service_pb2_grpc
 from arco_grpc._gen.arco.orchestration.v1 import catalog_service_pb2 as api, catalog_service_pb2_grpc
 from arco_grpc._gen.arco.orchestration.v1 import run_service_pb2, run_service_pb2_grpc
+from arco_grpc._gen.arco.orchestration.v1 import schedule_service_pb2, schedule_service_pb2_grpc
 from arco_grpc._gen.arco.orchestration.v1 import worker_service_pb2, worker_service_pb2_grpc
 from arco_grpc.errors import ArcoError, InvalidArgument, NotFound
 from arco_grpc.service.errors import STATUS_BY_ERROR, map_errors, rich_status_for, status_code_for
@@ -33,6 +34,8 @@ SERVICES = (
     (worker_service_pb2.DESCRIPTOR.services_by_name["WorkerService"],
      worker_service_pb2_grpc.add_WorkerServiceServicer_to_server),
     (run_service_pb2.DESCRIPTOR.services_by_name["RunService"], run_service_pb2_grpc.add_RunServiceServicer_to_server),
+    (schedule_service_pb2.DESCRIPTOR.services_by_name["ScheduleService"],
+     schedule_service_pb2_grpc.add_ScheduleServiceServicer_to_server),
 )
 CATALOG_METHODS = {
     "ApplyAssets", "GetAsset", "ListAssets", "AddDynamicPartitions", "DeleteDynamicPartitions",
@@ -85,6 +88,7 @@ async def test_reflection_lists_the_services_and_describes_every_method(served: 
         "arco.orchestration.v1.BackfillService",
         "arco.orchestration.v1.CatalogService",
         "arco.orchestration.v1.RunService",
+        "arco.orchestration.v1.ScheduleService",
         "arco.orchestration.v1.WorkerService",
         "grpc.health.v1.Health",
         "grpc.reflection.v1alpha.ServerReflection",
@@ -97,7 +101,7 @@ async def test_reflection_lists_the_services_and_describes_every_method(served: 
 
 async def test_health_reports_serving_for_the_server_and_each_service(served: Served) -> None:
     health = health_pb2_grpc.HealthStub(served.channel)
-    for service in ("", "arco.orchestration.v1.CatalogService"):
+    for service in ("", "arco.orchestration.v1.CatalogService", "arco.orchestration.v1.ScheduleService"):
         response = await health.Check(health_pb2.HealthCheckRequest(service=service))
         assert response.status == health_pb2.HealthCheckResponse.SERVING
 

@@ -29,7 +29,7 @@ def version_one_database(path: Path) -> bytes:
 async def test_a_version_one_database_is_upgraded_in_place(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     definition = version_one_database(path)
-    assert SCHEMA_VERSION == 7
+    assert SCHEMA_VERSION == 8
 
     store = await open_store(str(path))
     try:
@@ -37,6 +37,7 @@ async def test_a_version_one_database_is_upgraded_in_place(tmp_path: Path) -> No
         history = await store.asset_version("orders", 3)
         assert history is not None and history.definition == definition
         assert await store.get_backfill("bf-x") is None
+        assert await store.get_schedule("nightly") is None and await store.list_schedules(0, 10) == []
     finally:
         await store.close()
     with sqlite3.connect(path) as connection:

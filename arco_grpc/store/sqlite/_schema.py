@@ -257,6 +257,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX runs_by_asset ON runs (asset_key, lease_sequence, lease_position)",
         "CREATE INDEX runs_by_origin ON runs (origin, origin_name, lease_sequence, lease_position)",
     ),
+    # 8: schedules, one row per schedule (a projection of its stream "schedule/{name}"): the snapshot holds
+    # the whole folded state (a Schedule message); the other columns are for lookups and listing order.
+    (
+        """
+        CREATE TABLE schedules (
+            name TEXT PRIMARY KEY,
+            state INTEGER NOT NULL,
+            asset_key TEXT NOT NULL,
+            stream_version INTEGER NOT NULL,
+            created_sequence INTEGER NOT NULL UNIQUE,
+            created_at_us INTEGER NOT NULL,
+            updated_at_us INTEGER NOT NULL,
+            snapshot BLOB NOT NULL
+        )
+        """,
+    ),
 )
 
 # The derived tables, in the order a rebuild empties and refills them.
@@ -272,6 +288,7 @@ PROJECTION_TABLES = (
     "chunks",
     "runs",
     "partition_status",
+    "schedules",
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -37,6 +37,7 @@ from arco_grpc.store.sqlite._appending import (
     write_units,
 )
 from arco_grpc.store.sqlite._backfill_queries import BackfillQueries
+from arco_grpc.store.sqlite._schedules import ScheduleQueries
 from arco_grpc.store.sqlite._schema import PROJECTION_TABLES, migrate
 from arco_grpc.store.sqlite._transaction import SqliteTransaction
 from arco_grpc.store.sqlite._writer import WriterConnection
@@ -81,7 +82,7 @@ def _asset_from_row(row: Sequence[Any]) -> AssetRecord:
     )
 
 
-class SqliteEventStore(BackfillQueries):
+class SqliteEventStore(BackfillQueries, ScheduleQueries):
     """An :class:`~arco_grpc.store.port.EventStore` in one SQLite database file (or in memory).
 
     Appends are serialized by an ``asyncio.Lock`` on the single writer

@@ -26,11 +26,13 @@ from arco_grpc.store.model import (
     RunEnd,
     RunRecord,
     RunStart,
+    ScheduleRecord,
     StatusUpdate,
     TransitionRecord,
     to_microseconds,
 )
 from arco_grpc.store.sqlite._backfill_reads import fetch_backfill, fetch_chunk, metadata_to_text
+from arco_grpc.store.sqlite._schedules import UPSERT_SCHEDULE, fetch_schedule, schedule_row
 from arco_grpc.store.sqlite._statements import Statement, execute_rows, pieces
 from arco_grpc.store.sqlite._writer import WriterConnection
 
@@ -258,8 +260,8 @@ class SqliteTransaction:
     """The :class:`~arco_grpc.store.port.Transaction` of one SQLite write transaction (None: detached)."""
 
     __slots__ = (
-        "_connection", "_statements", "_backfills", "_identities", "_chunks", "_runs", "_starts", "_cancels", "_ends", "_transitions",
-        "_rounds", "_statuses",
+        "_connection", "_statements", "_backfills", "_identities", "_chunks", "_runs", "_starts", "_cancels", "_ends",
+        "_transitions", "_rounds", "_statuses", "_schedules",
     )
 
     def __init__(self, connection: WriterConnection | None) -> None:
@@ -278,6 +280,7 @@ class SqliteTransaction:
         self._transitions: list[TransitionRecord] = []
         self._rounds: list[RoundRecord] = []
         self._statuses: list[tuple[str, str, StatusUpdate]] = []
+        self._schedules: dict[str, ScheduleRecord] = {}
 
     # -- catalog ------------------------------------------------------------------------
 
@@ -318,6 +321,16 @@ class SqliteTransaction:
             return buffered
         connection = await self._connected()
         return await fetch_chunk(connection, backfill_id, target_position, round_number, index)  # type: ignore[arg-type]
+
+    async def get_schedule(self, name: str) -> ScheduleRecord | None:
+        """The schedule row, as written so far in this transaction."""
+        if name in self._schedules:
+            return self._schedules[name]
+        return await fetch_schedule(await self._connected(), name)  # type: ignore[arg-type]
+
+    async def put_schedule(self, record: ScheduleRecord) -> None:
+        """Inserts or replaces the schedule row ``record.name``."""
+        self._schedules[record.name] = record
 
     # -- backfills ------------------------------------------------------------------------
 
@@ -436,6 +449,9 @@ class SqliteTransaction:
         if self._statuses:
             writes.append((_UPDATE_STATUS, list(self._statuses), False))
             self._statuses = []
+        if self._schedules:
+            writes.append((UPSERT_SCHEDULE, [schedule_row(r) for r in self._schedules.values()], False))
+            self._schedules = {}
         self._statements, self._backfills, self._identities, self._chunks = [], {}, {}, {}
         self._runs, self._ends, self._transitions, self._rounds = [], {}, [], []
         return writes

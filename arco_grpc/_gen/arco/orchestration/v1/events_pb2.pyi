@@ -4,6 +4,7 @@ from arco_grpc._gen.arco.orchestration.v1 import assets_pb2 as _assets_pb2
 from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as _backfills_pb2
 from arco_grpc._gen.arco.orchestration.v1 import partitions_pb2 as _partitions_pb2
 from arco_grpc._gen.arco.orchestration.v1 import run_service_pb2 as _run_service_pb2
+from arco_grpc._gen.arco.orchestration.v1 import schedules_pb2 as _schedules_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -378,6 +379,75 @@ class RetriedTarget(_message.Message):
     chunk_count: int
     failed_count: int
     def __init__(self, asset_key: _Optional[str] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ..., chunk_count: _Optional[int] = ..., failed_count: _Optional[int] = ...) -> None: ...
+
+class ScheduleCreated(_message.Message):
+    __slots__ = ("name", "cron_schedule", "timezone", "asset_key", "asset_version", "catch_up_policy", "catch_up_window", "max_catch_up_runs", "tags", "reprocess_policy", "start_time")
+    class TagsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CRON_SCHEDULE_FIELD_NUMBER: _ClassVar[int]
+    TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
+    ASSET_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CATCH_UP_POLICY_FIELD_NUMBER: _ClassVar[int]
+    CATCH_UP_WINDOW_FIELD_NUMBER: _ClassVar[int]
+    MAX_CATCH_UP_RUNS_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    REPROCESS_POLICY_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    cron_schedule: str
+    timezone: str
+    asset_key: str
+    asset_version: int
+    catch_up_policy: _schedules_pb2.CatchUpPolicy
+    catch_up_window: _duration_pb2.Duration
+    max_catch_up_runs: int
+    tags: _containers.ScalarMap[str, str]
+    reprocess_policy: _backfills_pb2.ReprocessPolicy
+    start_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., cron_schedule: _Optional[str] = ..., timezone: _Optional[str] = ..., asset_key: _Optional[str] = ..., asset_version: _Optional[int] = ..., catch_up_policy: _Optional[_Union[_schedules_pb2.CatchUpPolicy, str]] = ..., catch_up_window: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_catch_up_runs: _Optional[int] = ..., tags: _Optional[_Mapping[str, str]] = ..., reprocess_policy: _Optional[_Union[_backfills_pb2.ReprocessPolicy, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class SchedulePaused(_message.Message):
+    __slots__ = ("note",)
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    note: str
+    def __init__(self, note: _Optional[str] = ...) -> None: ...
+
+class ScheduleResumed(_message.Message):
+    __slots__ = ("note",)
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    note: str
+    def __init__(self, note: _Optional[str] = ...) -> None: ...
+
+class TicksDecided(_message.Message):
+    __slots__ = ("evaluated_after", "evaluated_through", "launches", "skipped")
+    EVALUATED_AFTER_FIELD_NUMBER: _ClassVar[int]
+    EVALUATED_THROUGH_FIELD_NUMBER: _ClassVar[int]
+    LAUNCHES_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    evaluated_after: _timestamp_pb2.Timestamp
+    evaluated_through: _timestamp_pb2.Timestamp
+    launches: _containers.RepeatedCompositeFieldContainer[_schedules_pb2.ScheduleTick]
+    skipped: _containers.RepeatedCompositeFieldContainer[_schedules_pb2.TickSkipCount]
+    def __init__(self, evaluated_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., evaluated_through: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., launches: _Optional[_Iterable[_Union[_schedules_pb2.ScheduleTick, _Mapping]]] = ..., skipped: _Optional[_Iterable[_Union[_schedules_pb2.TickSkipCount, _Mapping]]] = ...) -> None: ...
+
+class TickLaunched(_message.Message):
+    __slots__ = ("tick",)
+    TICK_FIELD_NUMBER: _ClassVar[int]
+    tick: _schedules_pb2.ScheduleTick
+    def __init__(self, tick: _Optional[_Union[_schedules_pb2.ScheduleTick, _Mapping]] = ...) -> None: ...
+
+class TickSkipped(_message.Message):
+    __slots__ = ("tick",)
+    TICK_FIELD_NUMBER: _ClassVar[int]
+    tick: _schedules_pb2.ScheduleTick
+    def __init__(self, tick: _Optional[_Union[_schedules_pb2.ScheduleTick, _Mapping]] = ...) -> None: ...
 
 class StoredPartitionStatus(_message.Message):
     __slots__ = ("materialized", "failed", "in_progress")
