@@ -65,6 +65,8 @@ class ChunkLeased:
     lease_ttl: timedelta
     partitions: AnySubset
     chunk_partition_count: int
+    # Runs of other streams that held some of these partitions when the chunk was due (it waited for them).
+    waited_for: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ which the caller appends in the same batch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import total_ordering
@@ -158,7 +158,7 @@ def _refuse_dispatch(backfill: Backfill, more: int) -> None:
 
 def _leased(
     spec: BackfillCreated, chunk: Chunk, run_id: str, worker_id: str, expires_at: datetime, ttl: timedelta,
-    now: datetime,
+    now: datetime, waited_for: tuple[str, ...] = (),
 ) -> ChunkLeased:
     if not chunk.leasable(now):
         raise FailedPrecondition(f"chunk {chunk.key} is {chunk.state.name} and not due at {now.isoformat()}")
@@ -169,7 +169,7 @@ def _leased(
     return ChunkLeased(
         chunk.asset_key, key.round, key.index, attempt, run_id,
         spec.run_key(chunk.asset_key, key.round, key.index, attempt), worker_id, expires_at, ttl,
-        chunk.remaining, chunk.partition_count,
+        chunk.remaining, chunk.partition_count, waited_for,
     )
 
 
@@ -187,10 +187,11 @@ def decide_lease(
 
 def decide_leases(
     backfill: Backfill, chunks: Sequence[Chunk], *, run_ids: Sequence[str], worker_id: str, ttl: timedelta,
-    now: datetime,
+    now: datetime, waited_for: Mapping[ChunkKey, tuple[str, ...]] | None = None,
 ) -> ChunksLeased:
     """The event leasing ``chunks`` (distinct, in dispatch order) to ``worker_id``, each as its next attempt,
-    under the run id at its position in ``run_ids``.
+    under the run id at its position in ``run_ids``; ``waited_for`` names, per chunk, the runs of other
+    streams it waited for.
 
     Raises:
         FailedPrecondition: the backfill does not dispatch, the leases would exceed its concurrency limit, or
@@ -202,8 +203,9 @@ def decide_leases(
         raise ValueError("a chunk can be leased once per event")
     spec = backfill.spec
     expires_at = now + ttl
+    waits = waited_for or {}
     return ChunksLeased(tuple(
-        _leased(spec, chunk, run_id, worker_id, expires_at, ttl, now)
+        _leased(spec, chunk, run_id, worker_id, expires_at, ttl, now, waits.get(chunk.key, ()))
         for chunk, run_id in zip(chunks, run_ids, strict=True)
     ))
 

@@ -45,6 +45,7 @@ from arco_grpc.service.backfill_messages import TRANSITION_LIMIT, backfill_to_pr
 from arco_grpc.service.backfill_plans import ResolvedPlan
 from arco_grpc.service.backfill_projection import Projected
 from arco_grpc.service.convert_backfills import event_to_payload
+from arco_grpc.service.in_flight import HeldPartitions, InFlight
 from arco_grpc.store import ChunkStateCount, NewEvent, TransitionRecord
 from arco_grpc.store.payloads import encode_event
 
@@ -102,6 +103,7 @@ class BackfillBook:
         chunks: dict[ChunkKey, Chunk],
         transitions: Sequence[TransitionRecord],
         chunk_counts: Sequence[ChunkStateCount],
+        in_flight: InFlight | None = None,
     ) -> None:
         self.projected = projected
         self.backfill_id = projected.backfill.backfill_id  # never changes
@@ -131,6 +133,10 @@ class BackfillBook:
         self._blocked_to: list[int] = [0] * len(plan.targets)
         self._failed_seen = -1
         self._set_graph()
+        # The partitions every stream's runs hold (shared by the books): a chunk holding some of another
+        # stream's waits, and the runs it waited for are remembered until it is leased.
+        self.in_flight = in_flight
+        self.waits: dict[ChunkKey, tuple[str, ...]] = {}
 
     def _set_graph(self) -> None:
         graph = self.plan.graph
@@ -181,6 +187,8 @@ class BackfillBook:
         """How many chunks (of ``assets`` only, when given) are leasable now, counting up to ``limit``."""
         if limit <= 0:
             return 0
+        if self._contended(assets):
+            return len(self.next_chunks(now, assets, limit))
         while self.waiting and self.waiting[0][0] <= now:
             insort(self.ready, heapq.heappop(self.waiting)[1])
         targets = self.plan.targets
@@ -240,7 +248,40 @@ class BackfillBook:
                 )
             if len(picked) >= limit:
                 break
+        if self._contended(assets):
+            return self._not_in_flight(picked)
         return picked
+
+    def _contended(self, assets: frozenset[str] | None) -> bool:
+        """Whether another stream holds leases on one of this book's assets (of ``assets``, when given)."""
+        in_flight = self.in_flight
+        return in_flight is not None and any(
+            in_flight.held_by_others(target.asset_key, self.backfill_id)
+            for target in self.plan.targets
+            if assets is None or target.asset_key in assets
+        )
+
+    def _not_in_flight(self, picked: list[Chunk]) -> list[Chunk]:
+        """``picked`` without the chunks holding partitions other streams' runs hold now, and without the later
+        chunks of their targets (chunks go out in plan order); remembers whom each held chunk waits for."""
+        in_flight = self.in_flight
+        assert in_flight is not None
+        targets = self.plan.targets
+        held_back: set[int] = set()
+        kept = []
+        for chunk in picked:
+            position = chunk.key.target
+            if position in held_back:
+                continue
+            target = targets[position]
+            blockers = in_flight.blockers(target.asset_key, self.backfill_id, target.target.status_space, chunk.remaining)
+            if blockers:
+                before = self.waits.get(chunk.key, ())
+                self.waits[chunk.key] = before + tuple(run for run in blockers if run not in before)
+                held_back.add(position)
+                continue
+            kept.append(chunk)
+        return kept
 
     def _gated_chunks(self, position: int, limit: int) -> list[Chunk]:
         """Up to ``limit`` never-leased chunks of a gated target that may go out now, in plan order.
@@ -359,6 +400,8 @@ class BackfillBook:
             tally[2] -= before.remaining.count
             if before.lease is not None:
                 self.leases.pop(before.lease.run_id, None)
+                if self.in_flight is not None:
+                    self.in_flight.release(after.asset_key, before.lease.run_id)
             if before.state is ChunkState.PENDING and key in self.ready:
                 self.ready.remove(key)
         elif key.round == self.backfill.round and key.index >= self.cursors[key.target]:
@@ -373,6 +416,8 @@ class BackfillBook:
             assert lease is not None
             live = LiveLease(key, lease.run_id, lease.worker_id, lease.expires_at, lease.ttl)
             self.leases[live.run_id] = live
+            self._hold(after, lease.run_id, lease.partitions)
+            self.waits.pop(key, None)
             if self.on_lease is not None:
                 self.on_lease(self, live)
         elif state is ChunkState.PENDING:
@@ -384,6 +429,11 @@ class BackfillBook:
                 insort(self.ready, key)
         elif state.is_terminal:
             self.chunks.pop(key, None)
+
+    def _hold(self, chunk: Chunk, run_id: str, partitions: AnySubset) -> None:
+        if self.in_flight is not None:
+            space = self.plan.targets[chunk.key.target].target.status_space
+            self.in_flight.hold(chunk.asset_key, run_id, HeldPartitions(self.backfill_id, space, partitions))
 
     def _open_round(self, event: RetryRoundOpened) -> None:
         retried = {self.backfill.target_position(t.asset_key): t.partitions for t in event.targets}
@@ -410,6 +460,7 @@ class BackfillBook:
             if chunk.state is ChunkState.LEASED and lease is not None:
                 live = LiveLease(chunk.key, lease.run_id, lease.worker_id, max(lease.expires_at, now + lease.ttl), lease.ttl)
                 self.leases[live.run_id] = live
+                self._hold(chunk, lease.run_id, lease.partitions)
                 restored.append(live)
             elif chunk.state is ChunkState.PENDING:
                 if chunk.retry_at is not None and chunk.retry_at > now:

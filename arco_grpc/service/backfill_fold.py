@@ -176,6 +176,8 @@ def run_record(run: NewRun, sequence: int, spec: BackfillCreated) -> RunRecord:
         worker_id=event.worker_id, state=int(RunState.RUNNING), lease_sequence=sequence,
         partitions=encode_subset(partitions), partition_count=partitions.count, lease_position=position,
     )
+    if event.waited_for:
+        record.waited_for = event.waited_for
     submitted = spec.submitted_run
     if submitted is not None:  # a later attempt of a submitted run: the attempt before is its parent
         record.origin = ORIGIN_NUMBERS[submitted.origin]
@@ -211,7 +213,7 @@ def _run_writes(
         if event.attempt == 1 and event.run_id == backfill_id:  # a submitted run's queued first attempt
             partitions = event.partitions
             writes.run_starts.append(
-                RunStart(event.run_id, event.worker_id, at, encode_subset(partitions), partitions.count)
+                RunStart(event.run_id, event.worker_id, at, encode_subset(partitions), partitions.count, event.waited_for)
             )
         else:
             previous = "" if before is None else before.run_id

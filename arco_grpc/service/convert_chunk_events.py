@@ -180,11 +180,14 @@ def _chunks_leased_to_proto(event: ChunksLeased) -> ev.ChunksLeased:
     add = message.leases.add
     for lease in event.leases:
         partitions = lease.partitions
-        add(
+        entry = add(
             asset_key=lease.asset_key, round=lease.round, index=lease.index, attempt=lease.attempt,
             run_id=lease.run_id, run_key=lease.run_key, partition_count=partitions.count,
             chunk_partition_count=lease.chunk_partition_count,
-        ).partitions.CopyFrom(subset_message(partitions))  # in place: no copy of a copy
+        )
+        entry.partitions.CopyFrom(subset_message(partitions))  # in place: no copy of a copy
+        if lease.waited_for:
+            entry.waited_for_run_ids.extend(lease.waited_for)
     return message
 
 
@@ -211,7 +214,7 @@ def chunk_event_to_payload(event: ChunkOrRoundEvent) -> Message:
             run_id=event.run_id, run_key=event.run_key, worker_id=event.worker_id,
             lease_expire_time=datetime_to_proto(event.lease_expires_at), lease_ttl=duration_to_proto(event.lease_ttl),
             partitions=subset_message(event.partitions), partition_count=event.partitions.count,
-            chunk_partition_count=event.chunk_partition_count,
+            chunk_partition_count=event.chunk_partition_count, waited_for_run_ids=event.waited_for,
         )
     if isinstance(event, ChunkSucceeded):
         return _succeeded_to_proto(event)
@@ -286,7 +289,7 @@ def _chunks_leased_from_proto(message: ev.ChunksLeased) -> ChunksLeased:
     return ChunksLeased(tuple(
         ChunkLeased(
             lease.asset_key, lease.round, lease.index, lease.attempt, lease.run_id, lease.run_key, worker_id, expires,
-            ttl, subset_from_proto(lease.partitions), lease.chunk_partition_count,
+            ttl, subset_from_proto(lease.partitions), lease.chunk_partition_count, tuple(lease.waited_for_run_ids),
         )
         for lease in message.leases
     ))
@@ -310,6 +313,7 @@ def chunk_event_from_payload(message: Message) -> ChunkOrRoundEvent:
             message.asset_key, message.round, message.index, message.attempt, message.run_id, message.run_key,
             message.worker_id, datetime_from_proto(message.lease_expire_time, "lease_expire_time"),
             message.lease_ttl.ToTimedelta(), subset_from_proto(message.partitions), message.chunk_partition_count,
+            tuple(message.waited_for_run_ids),
         )
     if isinstance(message, ev.ChunkSucceeded):
         return _succeeded_from_proto(message)

@@ -192,7 +192,7 @@ class Dispatcher:
                 continue
             event = decide_leases(
                 book.backfill, chunks, run_ids=[self._run_ids() for _ in chunks], worker_id=ask.worker_id,
-                ttl=ask.ttl, now=now,
+                ttl=ask.ttl, now=now, waited_for=book.waits,
             )
             book.apply([event], now, None, staging)
             leased[book.backfill_id] = list(reversed(event.leases))

@@ -30,6 +30,7 @@ from arco_grpc.service.backfill_projection import backfill_stream, projected_fro
 from arco_grpc.service.convert_chunk_events import decode_subset
 from arco_grpc.service.group_commit import GroupCommitter
 from arco_grpc.service.idempotency import RequestIdentity
+from arco_grpc.service.in_flight import InFlight
 from arco_grpc.store import (
     AppendResult,
     AppendUnit,
@@ -77,6 +78,8 @@ class LiveBackfills:
         self._loading: dict[str, asyncio.Future[BackfillBook]] = {}
         self._in_flight: dict[str, asyncio.Future[object]] = {}
         self.on_load: BookListener | None = None
+        # The partitions each run of every live stream holds: no partition is in two runs at once.
+        self.in_flight = InFlight()
 
     # -- books ---------------------------------------------------------------------
 
@@ -141,6 +144,7 @@ class LiveBackfills:
             chunks,
             details.transitions,
             details.chunk_counts,
+            self.in_flight,
         )
         self._books[backfill_id] = book
         if self.on_load is not None:
@@ -240,3 +244,4 @@ class LiveBackfills:
             logger.warning("reloading backfill %s: an append failed (%s)", book.backfill_id, why)
             book.broken = True
             del self._books[book.backfill_id]
+            self.in_flight.forget(book.backfill_id)  # its leases register again when it reloads

@@ -55,7 +55,7 @@ async def test_a_lease_call_appends_one_event_and_its_runs_list_in_lease_order(s
 async def test_a_completion_call_appends_one_event_per_backfill(served_workers: Workers) -> None:
     w = served_workers
     first = await w.create("b-1", target("orders", JANUARY), max_concurrency=4)
-    second = await w.create("b-2", target("orders", JANUARY), max_concurrency=4)
+    second = await w.create("b-2", target("orders", key_range("2024-02-01", "2024-02-28")), max_concurrency=4)
     leased = await w.lease("w1", 4)  # the backfills take turns: two chunks each
     assert sorted(c.backfill_id for c in leased) == sorted([first, first, second, second])
     versions = {b: (await w.backfill(b)).state_version for b in (first, second)}

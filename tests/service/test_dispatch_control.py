@@ -17,6 +17,8 @@ from tests.service.test_worker_support import (  # noqa: F401 - served_workers i
 C = bf.Chunk
 B = bf.Backfill
 JANUARY = key_range("2024-01-01", "2024-01-20")  # chunks of 7, 7, 6
+# Backfills running at once over other partitions than JANUARY's (one partition is never in two runs at once).
+FEBRUARY = key_range("2024-02-01", "2024-02-20")
 
 
 async def waiting_leases(w: Workers, count: int) -> None:
@@ -34,10 +36,10 @@ async def test_chunks_go_out_in_plan_order_forward_and_backward(served_workers: 
     assert [(c.asset_key, c.index) for c in await w.lease("w1", 10)] == [
         ("orders", 0), ("orders", 1), ("orders", 2), ("regions", 0), ("regions", 1), ("regions", 2)
     ]
-    await w.create("bwd", target("orders", JANUARY), order=B.ORDER_BACKWARD)
+    await w.create("bwd", target("orders", FEBRUARY), order=B.ORDER_BACKWARD)
     first = (await w.lease("w1"))[0]
-    assert (first.index, first.first_key, first.last_key) == (0, "2024-01-20", "2024-01-14")
-    assert list(first.partition_keys) == [f"2024-01-{d:02d}" for d in range(20, 13, -1)]
+    assert (first.index, first.first_key, first.last_key) == (0, "2024-02-20", "2024-02-14")
+    assert list(first.partition_keys) == [f"2024-02-{d:02d}" for d in range(20, 13, -1)]
 
 
 async def test_pause_stops_new_leases_while_leased_chunks_finish_and_resume_continues(served_workers: Workers) -> None:
@@ -156,7 +158,7 @@ async def test_a_live_concurrency_change_applies_at_once(served_workers: Workers
 async def test_backfills_take_turns_oldest_first(served_workers: Workers) -> None:
     w = served_workers
     older = await w.create("older", target("orders", JANUARY), chunk_size=1)
-    newer = await w.create("newer", target("orders", JANUARY), chunk_size=1)
+    newer = await w.create("newer", target("orders", FEBRUARY), chunk_size=1)
 
     one_at_a_time = [(await w.lease("w1"))[0] for _ in range(4)]
     batch = await w.lease("w1", 4)

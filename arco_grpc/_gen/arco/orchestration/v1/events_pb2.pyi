@@ -145,7 +145,7 @@ class BackfillConcurrencyChanged(_message.Message):
     def __init__(self, max_concurrency: _Optional[int] = ..., previous_max_concurrency: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ChunkLeased(_message.Message):
-    __slots__ = ("asset_key", "round", "index", "attempt", "run_id", "run_key", "worker_id", "lease_expire_time", "lease_ttl", "partitions", "partition_count", "chunk_partition_count")
+    __slots__ = ("asset_key", "round", "index", "attempt", "run_id", "run_key", "worker_id", "lease_expire_time", "lease_ttl", "partitions", "partition_count", "chunk_partition_count", "waited_for_run_ids")
     ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
     ROUND_FIELD_NUMBER: _ClassVar[int]
     INDEX_FIELD_NUMBER: _ClassVar[int]
@@ -158,6 +158,7 @@ class ChunkLeased(_message.Message):
     PARTITIONS_FIELD_NUMBER: _ClassVar[int]
     PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
     CHUNK_PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
+    WAITED_FOR_RUN_IDS_FIELD_NUMBER: _ClassVar[int]
     asset_key: str
     round: int
     index: int
@@ -170,7 +171,8 @@ class ChunkLeased(_message.Message):
     partitions: _partitions_pb2.PartitionSubset
     partition_count: int
     chunk_partition_count: int
-    def __init__(self, asset_key: _Optional[str] = ..., round: _Optional[int] = ..., index: _Optional[int] = ..., attempt: _Optional[int] = ..., run_id: _Optional[str] = ..., run_key: _Optional[str] = ..., worker_id: _Optional[str] = ..., lease_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lease_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ..., chunk_partition_count: _Optional[int] = ...) -> None: ...
+    waited_for_run_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, asset_key: _Optional[str] = ..., round: _Optional[int] = ..., index: _Optional[int] = ..., attempt: _Optional[int] = ..., run_id: _Optional[str] = ..., run_key: _Optional[str] = ..., worker_id: _Optional[str] = ..., lease_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lease_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ..., chunk_partition_count: _Optional[int] = ..., waited_for_run_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ChunkSucceeded(_message.Message):
     __slots__ = ("asset_key", "round", "index", "attempt", "run_id", "partition_count", "metadata", "partitions")
@@ -239,7 +241,7 @@ class ChunkFailed(_message.Message):
 class ChunksLeased(_message.Message):
     __slots__ = ("worker_id", "lease_expire_time", "lease_ttl", "leases")
     class Lease(_message.Message):
-        __slots__ = ("asset_key", "round", "index", "attempt", "run_id", "run_key", "partitions", "partition_count", "chunk_partition_count")
+        __slots__ = ("asset_key", "round", "index", "attempt", "run_id", "run_key", "partitions", "partition_count", "chunk_partition_count", "waited_for_run_ids")
         ASSET_KEY_FIELD_NUMBER: _ClassVar[int]
         ROUND_FIELD_NUMBER: _ClassVar[int]
         INDEX_FIELD_NUMBER: _ClassVar[int]
@@ -249,6 +251,7 @@ class ChunksLeased(_message.Message):
         PARTITIONS_FIELD_NUMBER: _ClassVar[int]
         PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
         CHUNK_PARTITION_COUNT_FIELD_NUMBER: _ClassVar[int]
+        WAITED_FOR_RUN_IDS_FIELD_NUMBER: _ClassVar[int]
         asset_key: str
         round: int
         index: int
@@ -258,7 +261,8 @@ class ChunksLeased(_message.Message):
         partitions: _partitions_pb2.PartitionSubset
         partition_count: int
         chunk_partition_count: int
-        def __init__(self, asset_key: _Optional[str] = ..., round: _Optional[int] = ..., index: _Optional[int] = ..., attempt: _Optional[int] = ..., run_id: _Optional[str] = ..., run_key: _Optional[str] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ..., chunk_partition_count: _Optional[int] = ...) -> None: ...
+        waited_for_run_ids: _containers.RepeatedScalarFieldContainer[str]
+        def __init__(self, asset_key: _Optional[str] = ..., round: _Optional[int] = ..., index: _Optional[int] = ..., attempt: _Optional[int] = ..., run_id: _Optional[str] = ..., run_key: _Optional[str] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ..., chunk_partition_count: _Optional[int] = ..., waited_for_run_ids: _Optional[_Iterable[str]] = ...) -> None: ...
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     LEASE_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
     LEASE_TTL_FIELD_NUMBER: _ClassVar[int]
