@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import chain
 
 from arco_grpc._gen.arco.orchestration.v1 import events_pb2
@@ -92,11 +93,38 @@ def encode_status(status: PartitionStatus) -> bytes:
     return message.SerializeToString(deterministic=True)
 
 
-def _update(events: Sequence[ChunkEvent]) -> StatusUpdate:
-    def update(stored: bytes | None) -> bytes:
-        return encode_status(apply_chunk_events(decode_status(stored), events))
+@dataclass(frozen=True, slots=True)
+class ChunkEventsUpdate:
+    """The :class:`~arco_grpc.store.model.StatusUpdate` of a row by chunk events, in order.
 
-    return update
+    Updates of one row chain into one (their events joined), so a transaction
+    holding many appends decodes and encodes the row once.
+    """
+
+    events: tuple[ChunkEvent, ...]
+
+    def __call__(self, stored: bytes | None) -> bytes:
+        return encode_status(apply_chunk_events(decode_status(stored), self.events))
+
+    def then(self, later: StatusUpdate) -> StatusUpdate:
+        """This update, then ``later``."""
+        if isinstance(later, ChunkEventsUpdate):
+            return ChunkEventsUpdate(self.events + later.events)
+        return _Chained(self, later)
+
+
+@dataclass(frozen=True, slots=True)
+class _Chained:
+    """Two updates of one row, applied in order (for updates that cannot be joined)."""
+
+    first: StatusUpdate
+    second: StatusUpdate
+
+    def __call__(self, stored: bytes | None) -> bytes:
+        return self.second(self.first(stored))
+
+    def then(self, later: StatusUpdate) -> StatusUpdate:
+        return _Chained(self, later)
 
 
 def note_chunk_event(changes: StatusChanges, asset_key: str, space: str, event: ChunkEvent) -> None:
@@ -108,7 +136,7 @@ def note_chunk_event(changes: StatusChanges, asset_key: str, space: str, event: 
 async def write_partition_statuses(transaction: Transaction, changes: StatusChanges) -> None:
     """Hands the store one update per status row that ``changes`` touch."""
     for (asset_key, space), events in changes.items():
-        await transaction.update_partition_status(asset_key, space, _update(tuple(events)))
+        await transaction.update_partition_status(asset_key, space, ChunkEventsUpdate(tuple(events)))
 
 
 class DynamicDeletions:

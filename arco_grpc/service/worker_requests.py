@@ -92,8 +92,14 @@ def check_worker_id(worker_id: str, field: str = "worker_id") -> None:
         raise InvalidArgument(problem, field=field)
 
 
+_ZERO = timedelta(0)
+
+
 def _duration(message: duration_pb2.Duration, field: str) -> timedelta:
-    if message.seconds < 0 or message.nanos < 0:
+    seconds, nanos = message.seconds, message.nanos
+    if not seconds and not nanos:
+        return _ZERO  # the usual case (unset), without the library's slower conversion
+    if seconds < 0 or nanos < 0:
         raise InvalidArgument(f"{field} may not be negative", field=field)
     return message.ToTimedelta()
 

@@ -118,8 +118,16 @@ class DynamicPartitionsSnapshot:
     keys: tuple[str, ...]
 
 
-# Turns a stored partition status (None: no row yet) into the one to store, on the writer, in the transaction.
-StatusUpdate = Callable[[bytes | None], bytes]
+class StatusUpdate(Protocol):
+    """Turns a stored partition status (None: no row yet) into the one to store, on the writer, in the transaction."""
+
+    def __call__(self, stored: bytes | None) -> bytes:
+        """The bytes to store after this update of ``stored``."""
+        ...
+
+    def then(self, later: StatusUpdate) -> StatusUpdate:
+        """One update doing this one, then ``later`` (a batch decodes and encodes each row once, not per unit)."""
+        ...
 
 # Updates projections from events just appended, inside the append's transaction.
 Projector = Callable[["Transaction", list[StoredEvent]], Awaitable[None]]

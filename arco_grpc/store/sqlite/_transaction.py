@@ -279,7 +279,8 @@ class SqliteTransaction:
         self._ends: dict[str, RunEnd] = {}
         self._transitions: list[TransitionRecord] = []
         self._rounds: list[RoundRecord] = []
-        self._statuses: list[tuple[str, str, StatusUpdate]] = []
+        # One update per status row: later updates of a row are chained onto its first.
+        self._statuses: dict[tuple[str, str], StatusUpdate] = {}
         self._schedules: dict[str, ScheduleRecord] = {}
 
     # -- catalog ------------------------------------------------------------------------
@@ -389,7 +390,9 @@ class SqliteTransaction:
 
     async def update_partition_status(self, asset_key: str, space: str, update: StatusUpdate) -> None:
         """Replaces the status row with ``update`` of its stored bytes, when the transaction writes."""
-        self._statuses.append((asset_key, space, update))
+        key = (asset_key, space)
+        earlier = self._statuses.get(key)
+        self._statuses[key] = update if earlier is None else earlier.then(update)
 
     # -- flushing -------------------------------------------------------------------------
 
@@ -447,8 +450,8 @@ class SqliteTransaction:
         if self._ends:
             writes.append((_END_RUN, [_end_row(end) for end in self._ends.values()], False))
         if self._statuses:
-            writes.append((_UPDATE_STATUS, list(self._statuses), False))
-            self._statuses = []
+            writes.append((_UPDATE_STATUS, [(*key, update) for key, update in self._statuses.items()], False))
+            self._statuses = {}
         if self._schedules:
             writes.append((UPSERT_SCHEDULE, [schedule_row(r) for r in self._schedules.values()], False))
             self._schedules = {}
