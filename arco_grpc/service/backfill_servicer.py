@@ -17,6 +17,7 @@ from arco_grpc.service.backfill_app import BackfillApplication
 from arco_grpc.service.backfill_requests import (
     check_backfill_id,
     check_max_concurrency,
+    check_stream_id,
     create_request_from_proto,
     mutation_fields,
 )
@@ -160,7 +161,7 @@ class BackfillServicer(BackfillWatchMethods, backfill_service_pb2_grpc.BackfillS
     async def ListBackfillEvents(  # noqa: N802
         self, request: api.ListBackfillEventsRequest, context: grpc.aio.ServicerContext
     ) -> api.ListBackfillEventsResponse:
-        check_backfill_id(request.backfill_id)
+        check_stream_id(request.backfill_id)
         page_size = page_size_of(request.page_size, default=100, maximum=1000)
         scope = key_page_scope("events", request.backfill_id)
         after = CursorToken.decode(request.page_token, CURSOR_EVENTS, scope)[0] if request.page_token else 0

@@ -12,6 +12,7 @@ from arco_grpc.partitions.selection import AnySubset, select
 from arco_grpc.partitions.selector import KeyList
 from arco_grpc.service.backfill_plans import PlanResolver, ResolvedPlan
 from arco_grpc.service.backfill_projection import projected_from_record
+from arco_grpc.service.convert_backfills import skipped_to_proto
 from arco_grpc.service.convert_chunk_events import decode_subset
 from arco_grpc.service.convert_partitions import datetime_to_proto, subset_to_proto
 from arco_grpc.service.live_backfills import not_found
@@ -21,6 +22,7 @@ from arco_grpc.store import EventStore, RunQuery, RunRecord
 # runs than asked (its token continues the scan), so one request's cost stays bounded.
 MAX_SCANNED_PER_PAGE = 10_000
 _QUEUED = int(rapi.Run.STATE_QUEUED)
+_BACKFILL = int(rapi.RUN_ORIGIN_BACKFILL)
 
 
 def run_not_found(run_id: str) -> NotFound:
@@ -98,8 +100,14 @@ class RunApplication:
 
     async def to_proto(self, record: RunRecord, spec: BackfillCreated | None = None) -> rapi.Run:
         """The Run message of a ledger row (``spec``: its stream's, when the stream is not stored yet)."""
-        partitions = None if record.partitions is not None else await self._partitions(record, spec)
-        return _run_message(record, partitions)
+        if record.origin == _BACKFILL:
+            return _run_message(record, None)
+        # A submitted run: its plan (cached) has what it would run and what its reprocess policy left out.
+        plan = await self._plans.plan_of(spec) if spec is not None else await self._plan(record.backfill_id)
+        target = plan.targets[0]
+        run = _run_message(record, target.selection if record.partitions is None else None)
+        run.skipped.extend(skipped_to_proto(entry) for entry in target.target.skipped)
+        return run
 
     async def get(self, run_id: str) -> rapi.Run:
         """One run.

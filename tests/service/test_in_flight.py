@@ -84,6 +84,7 @@ async def test_missing_policies_skip_partitions_in_flight_instead_of_waiting(ser
     [leased] = await w.lease("w2")
 
     assert [(s.reason, s.partition_count) for s in answer.skipped] == [(bf.SKIP_REASON_IN_FLIGHT, 2)]
+    assert list(answer.run.skipped) == list(answer.skipped) == list((await get_run(w, answer.run.run_id)).skipped)
     assert answer.run.partition_count == 2
     assert list(leased.partition_keys) == ["2024-01-08", "2024-01-09"] and held.run_id != leased.run_id
 

@@ -95,6 +95,9 @@ async def test_a_sensor_run_is_queued_leased_like_a_chunk_and_ends_in_the_ledger
     assert (queued_then.state, queued_then.worker_id) == (R.STATE_RUNNING, "w1")
     assert (ended.state, ended.run_key, ended.origin) == (R.STATE_SUCCEEDED, expected_key, rapi.RUN_ORIGIN_SENSOR)
     assert [r.run_id for r in await ledger(w)] == [run.run_id]
+    events = (await w.backfills.ListBackfillEvents(api.ListBackfillEventsRequest(backfill_id=run.run_id))).events
+    assert [e.type for e in events] == ["BackfillCreated", "BackfillStarted", "ChunksLeased", "ChunkSucceeded",
+                                        "BackfillCompleted"]
 
 
 async def test_sensor_run_keys_dedupe_for_all_history_across_assets(served_workers: Workers) -> None:

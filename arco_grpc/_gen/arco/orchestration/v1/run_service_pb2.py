@@ -27,7 +27,7 @@ from arco_grpc._gen.arco.orchestration.v1 import partitions_pb2 as arco_dot_orch
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'arco/orchestration/v1/run_service.proto\x12\x15\x61rco.orchestration.v1\x1a%arco/orchestration/v1/backfills.proto\x1a&arco/orchestration/v1/partitions.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9c\x08\n\x03Run\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0f\n\x07run_key\x18\x02 \x01(\t\x12\x13\n\x0b\x62\x61\x63kfill_id\x18\x03 \x01(\t\x12\x11\n\tasset_key\x18\x04 \x01(\t\x12\r\n\x05round\x18\x05 \x01(\x05\x12\x13\n\x0b\x63hunk_index\x18\x06 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x07 \x01(\x05\x12\x11\n\tworker_id\x18\x08 \x01(\t\x12/\n\x05state\x18\t \x01(\x0e\x32 .arco.orchestration.v1.Run.State\x12.\n\nstart_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12:\n\npartitions\x18\x0c \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\r \x01(\x03\x12\x1e\n\x16\x66\x61iled_partition_count\x18\x0e \x01(\x03\x12\x15\n\rerror_message\x18\x0f \x01(\t\x12:\n\x08metadata\x18\x10 \x03(\x0b\x32(.arco.orchestration.v1.Run.MetadataEntry\x12\x41\n\x11\x66\x61iled_partitions\x18\x11 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x30\n\x06origin\x18\x12 \x01(\x0e\x32 .arco.orchestration.v1.RunOrigin\x12\x13\n\x0borigin_name\x18\x13 \x01(\t\x12\x15\n\rparent_run_id\x18\x14 \x01(\t\x12\x13\n\x0broot_run_id\x18\x15 \x01(\t\x12\x1a\n\x12waited_for_run_ids\x18\x16 \x03(\t\x12\x32\n\x0escheduled_time\x18\x17 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eorigin_run_key\x18\x18 \x01(\t\x12/\n\x0bsubmit_time\x18\x19 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xac\x01\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x11\n\rSTATE_RUNNING\x10\x01\x12\x13\n\x0fSTATE_SUCCEEDED\x10\x02\x12\x10\n\x0cSTATE_FAILED\x10\x03\x12\x17\n\x13STATE_LEASE_EXPIRED\x10\x04\x12\x12\n\x0eSTATE_RELEASED\x10\x05\x12\x13\n\x0fSTATE_CANCELLED\x10\x06\x12\x10\n\x0cSTATE_QUEUED\x10\x07\"\x1f\n\rGetRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"9\n\x0eGetRunResponse\x12\'\n\x03run\x18\x01 \x01(\x0b\x32\x1a.arco.orchestration.v1.Run\"\xa9\x02\n\x0fListRunsRequest\x12\x13\n\x0b\x62\x61\x63kfill_id\x18\x01 \x01(\t\x12\x11\n\tasset_key\x18\x02 \x01(\t\x12\r\n\x05round\x18\x03 \x01(\x05\x12\x18\n\x0b\x63hunk_index\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\x12\x30\n\x06origin\x18\x07 \x01(\x0e\x32 .arco.orchestration.v1.RunOrigin\x12\x13\n\x0borigin_name\x18\x08 \x01(\t\x12\x15\n\rpartition_key\x18\t \x01(\t\x12\x30\n\x06states\x18\n \x03(\x0e\x32 .arco.orchestration.v1.Run.StateB\x0e\n\x0c_chunk_index\"U\n\x10ListRunsResponse\x12(\n\x04runs\x18\x01 \x03(\x0b\x32\x1a.arco.orchestration.v1.Run\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xb1\x03\n\x10SubmitRunRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x30\n\x06origin\x18\x02 \x01(\x0e\x32 .arco.orchestration.v1.RunOrigin\x12\x13\n\x0borigin_name\x18\x03 \x01(\t\x12\x11\n\tasset_key\x18\x04 \x01(\t\x12:\n\x08selector\x18\x05 \x01(\x0b\x32(.arco.orchestration.v1.PartitionSelector\x12\x0f\n\x07run_key\x18\x06 \x01(\t\x12\x32\n\x0escheduled_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12?\n\x04tags\x18\x08 \x03(\x0b\x32\x31.arco.orchestration.v1.SubmitRunRequest.TagsEntry\x12@\n\x10reprocess_policy\x18\t \x01(\x0e\x32&.arco.orchestration.v1.ReprocessPolicy\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x8d\x01\n\x11SubmitRunResponse\x12\'\n\x03run\x18\x01 \x01(\x0b\x32\x1a.arco.orchestration.v1.Run\x12\x14\n\x0c\x64\x65\x64uplicated\x18\x02 \x01(\x08\x12\x39\n\x07skipped\x18\x03 \x03(\x0b\x32(.arco.orchestration.v1.SkippedPartitions\"\xac\x02\n\x13ReexecuteRunRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12=\n\x04mode\x18\x03 \x01(\x0e\x32/.arco.orchestration.v1.ReexecuteRunRequest.Mode\x12\x42\n\x04tags\x18\x04 \x03(\x0b\x32\x34.arco.orchestration.v1.ReexecuteRunRequest.TagsEntry\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"A\n\x04Mode\x12\x14\n\x10MODE_UNSPECIFIED\x10\x00\x12\x15\n\x11MODE_FROM_FAILURE\x10\x01\x12\x0c\n\x08MODE_ALL\x10\x02\"?\n\x14ReexecuteRunResponse\x12\'\n\x03run\x18\x01 \x01(\x0b\x32\x1a.arco.orchestration.v1.Run\"F\n\x10\x43\x61ncelRunRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"<\n\x11\x43\x61ncelRunResponse\x12\'\n\x03run\x18\x01 \x01(\x0b\x32\x1a.arco.orchestration.v1.Run*\x87\x01\n\tRunOrigin\x12\x1a\n\x16RUN_ORIGIN_UNSPECIFIED\x10\x00\x12\x17\n\x13RUN_ORIGIN_BACKFILL\x10\x01\x12\x17\n\x13RUN_ORIGIN_SCHEDULE\x10\x02\x12\x15\n\x11RUN_ORIGIN_SENSOR\x10\x03\x12\x15\n\x11RUN_ORIGIN_MANUAL\x10\x04\x32\xe9\x03\n\nRunService\x12U\n\x06GetRun\x12$.arco.orchestration.v1.GetRunRequest\x1a%.arco.orchestration.v1.GetRunResponse\x12[\n\x08ListRuns\x12&.arco.orchestration.v1.ListRunsRequest\x1a\'.arco.orchestration.v1.ListRunsResponse\x12^\n\tSubmitRun\x12\'.arco.orchestration.v1.SubmitRunRequest\x1a(.arco.orchestration.v1.SubmitRunResponse\x12g\n\x0cReexecuteRun\x12*.arco.orchestration.v1.ReexecuteRunRequest\x1a+.arco.orchestration.v1.ReexecuteRunResponse\x12^\n\tCancelRun\x12\'.arco.orchestration.v1.CancelRunRequest\x1a(.arco.orchestration.v1.CancelRunResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'arco/orchestration/v1/run_service.proto\x12\x15\x61rco.orchestration.v1\x1a%arco/orchestration/v1/backfills.proto\x1a&arco/orchestration/v1/partitions.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd7\x08\n\x03Run\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0f\n\x07run_key\x18\x02 \x01(\t\x12\x13\n\x0b\x62\x61\x63kfill_id\x18\x03 \x01(\t\x12\x11\n\tasset_key\x18\x04 \x01(\t\x12\r\n\x05round\x18\x05 \x01(\x05\x12\x13\n\x0b\x63hunk_index\x18\x06 \x01(\x03\x12\x0f\n\x07\x61ttempt\x18\x07 \x01(\x05\x12\x11\n\tworker_id\x18\x08 \x01(\t\x12/\n\x05state\x18\t \x01(\x0e\x32 .arco.orchestration.v1.Run.State\x12.\n\nstart_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12:\n\npartitions\x18\x0c \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x17\n\x0fpartition_count\x18\r \x01(\x03\x12\x1e\n\x16\x66\x61iled_partition_count\x18\x0e \x01(\x03\x12\x15\n\rerror_message\x18\x0f \x01(\t\x12:\n\x08metadata\x18\x10 \x03(\x0b\x32(.arco.orchestration.v1.Run.MetadataEntry\x12\x41\n\x11\x66\x61iled_partitions\x18\x11 \x01(\x0b\x32&.arco.orchestration.v1.PartitionSubset\x12\x30\n\x06origin\x18\x12 \x01(\x0e\x32 .arco.orchestration.v1.RunOrigin\x12\x13\n\x0borigin_name\x18\x13 \x01(\t\x12\x15\n\rparent_run_id\x18\x14 \x01(\t\x12\x13\n\x0broot_run_id\x18\x15 \x01(\t\x12\x1a\n\x12waited_for_run_ids\x18\x16 \x03(\t\x12\x32\n\x0escheduled_time\x18\x17 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eorigin_run_key\x18\x18 \x01(\t\x12/\n\x0bsubmit_time\x18\x19 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x39\n\x07skipped\x18\x1a \x03(\x0b\x32(.arco.orchestration.v1.SkippedPartitions\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xac\x01\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x11\n\rSTATE_RUNNING\x10\x01\x12\x13\n\x0fSTATE_SUCCEEDED\x10\x02\x12\x10\n\x0cSTATE_FAILED\x10\x03\x12\x17\n\x13STATE_LEASE_EXPIRED\x10\x04\x12\x12\n\x0eSTATE_RELEASED\x10\x05\x12\x13\n\x0fSTATE_CANCELLED\x10\x06\x12\x10\n\x0cSTATE_QUEUED\x10\x07\"\x1f\n\rGetRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"9\n\x0eGetRunResponse\x12\'\n\x03run\x18\x01 \x01(\x0b\x32\x1a.arco.orchestration.v1.Run\"\xa9\x02\n\x0fListRunsRequest\x12\x13\n\x0b\x62\x61\x63kfill_id\x18\x01 \x01(\t\x12\x11\n\tasset_key\x18\x02 \x01(\t\x12\r\n\x05round\x18\x03 \x01(\x05\x12\x18\n\x0b\x63hunk_index\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\x12\x30\n\x06origin\x18\x07 \x01(\x0e\x32 .arco.orchestration.v1.RunOrigin\x12\x13\n\x0borigin_name\x18\x08 \x01(\t\x12\x15\n\rpartition_key\x18\t \x01(\t\x12\x30\n\x06states\x18\n \x03(\x0e\x32 .arco.orchestration.v1.Run.StateB\x0e\n\x0c_chunk_index\"U\n\x10ListRunsResponse\x12(\n\x04runs\x18\x01 \x03(\x0b\x32\x1a.arco.orchestration.v1.Run\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xb1\x03\n\x10SubmitRunRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x30\n\x06origin\x18\x02 \x01(\x0e\x32 .arco.orchestration.v1.RunOrigin\x12\x13\n\x0borigin_name\x18\x03 \x01(\t\x12\x11\n\tasset_key\x18\x04 \x01(\t\x12:\n\x08selector\x18\x05 \x01(\x0b\x32(.arco.orchestration.v1.PartitionSelector\x12\x0f\n\x07run_key\x18\x06 \x01(\t\x12\x32\n\x0escheduled_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12?\n\x04tags\x18\x08 \x03(\x0b\x32\x31.arco.orchestration.v1.SubmitRunRequest.TagsEntry\x12@\n\x10reprocess_policy\x18\t \x01(\x0e\x32&.arco.orchestration.v1.ReprocessPolicy\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x8d\x01\n\x11SubmitRunResponse\x12\'\n\x03run\x18\x01 \x01(\x0b\x32\x1a.arco.orchestration.v1.Run\x12\x14\n\x0c\x64\x65\x64uplicated\x18\x02 \x01(\x08\x12\x39\n\x07skipped\x18\x03 \x03(\x0b\x32(.arco.orchestration.v1.SkippedPartitions\"\xac\x02\n\x13ReexecuteRunRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12=\n\x04mode\x18\x03 \x01(\x0e\x32/.arco.orchestration.v1.ReexecuteRunRequest.Mode\x12\x42\n\x04tags\x18\x04 \x03(\x0b\x32\x34.arco.orchestration.v1.ReexecuteRunRequest.TagsEntry\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"A\n\x04Mode\x12\x14\n\x10MODE_UNSPECIFIED\x10\x00\x12\x15\n\x11MODE_FROM_FAILURE\x10\x01\x12\x0c\n\x08MODE_ALL\x10\x02\"?\n\x14ReexecuteRunResponse\x12\'\n\x03run\x18\x01 \x01(\x0b\x32\x1a.arco.orchestration.v1.Run\"F\n\x10\x43\x61ncelRunRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"<\n\x11\x43\x61ncelRunResponse\x12\'\n\x03run\x18\x01 \x01(\x0b\x32\x1a.arco.orchestration.v1.Run*\x87\x01\n\tRunOrigin\x12\x1a\n\x16RUN_ORIGIN_UNSPECIFIED\x10\x00\x12\x17\n\x13RUN_ORIGIN_BACKFILL\x10\x01\x12\x17\n\x13RUN_ORIGIN_SCHEDULE\x10\x02\x12\x15\n\x11RUN_ORIGIN_SENSOR\x10\x03\x12\x15\n\x11RUN_ORIGIN_MANUAL\x10\x04\x32\xe9\x03\n\nRunService\x12U\n\x06GetRun\x12$.arco.orchestration.v1.GetRunRequest\x1a%.arco.orchestration.v1.GetRunResponse\x12[\n\x08ListRuns\x12&.arco.orchestration.v1.ListRunsRequest\x1a\'.arco.orchestration.v1.ListRunsResponse\x12^\n\tSubmitRun\x12\'.arco.orchestration.v1.SubmitRunRequest\x1a(.arco.orchestration.v1.SubmitRunResponse\x12g\n\x0cReexecuteRun\x12*.arco.orchestration.v1.ReexecuteRunRequest\x1a+.arco.orchestration.v1.ReexecuteRunResponse\x12^\n\tCancelRun\x12\'.arco.orchestration.v1.CancelRunRequest\x1a(.arco.orchestration.v1.CancelRunResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,40 +40,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SUBMITRUNREQUEST_TAGSENTRY']._serialized_options = b'8\001'
   _globals['_REEXECUTERUNREQUEST_TAGSENTRY']._loaded_options = None
   _globals['_REEXECUTERUNREQUEST_TAGSENTRY']._serialized_options = b'8\001'
-  _globals['_RUNORIGIN']._serialized_start=2795
-  _globals['_RUNORIGIN']._serialized_end=2930
+  _globals['_RUNORIGIN']._serialized_start=2854
+  _globals['_RUNORIGIN']._serialized_end=2989
   _globals['_RUN']._serialized_start=179
-  _globals['_RUN']._serialized_end=1231
-  _globals['_RUN_METADATAENTRY']._serialized_start=1009
-  _globals['_RUN_METADATAENTRY']._serialized_end=1056
-  _globals['_RUN_STATE']._serialized_start=1059
-  _globals['_RUN_STATE']._serialized_end=1231
-  _globals['_GETRUNREQUEST']._serialized_start=1233
-  _globals['_GETRUNREQUEST']._serialized_end=1264
-  _globals['_GETRUNRESPONSE']._serialized_start=1266
-  _globals['_GETRUNRESPONSE']._serialized_end=1323
-  _globals['_LISTRUNSREQUEST']._serialized_start=1326
-  _globals['_LISTRUNSREQUEST']._serialized_end=1623
-  _globals['_LISTRUNSRESPONSE']._serialized_start=1625
-  _globals['_LISTRUNSRESPONSE']._serialized_end=1710
-  _globals['_SUBMITRUNREQUEST']._serialized_start=1713
-  _globals['_SUBMITRUNREQUEST']._serialized_end=2146
-  _globals['_SUBMITRUNREQUEST_TAGSENTRY']._serialized_start=2103
-  _globals['_SUBMITRUNREQUEST_TAGSENTRY']._serialized_end=2146
-  _globals['_SUBMITRUNRESPONSE']._serialized_start=2149
-  _globals['_SUBMITRUNRESPONSE']._serialized_end=2290
-  _globals['_REEXECUTERUNREQUEST']._serialized_start=2293
-  _globals['_REEXECUTERUNREQUEST']._serialized_end=2593
-  _globals['_REEXECUTERUNREQUEST_TAGSENTRY']._serialized_start=2103
-  _globals['_REEXECUTERUNREQUEST_TAGSENTRY']._serialized_end=2146
-  _globals['_REEXECUTERUNREQUEST_MODE']._serialized_start=2528
-  _globals['_REEXECUTERUNREQUEST_MODE']._serialized_end=2593
-  _globals['_REEXECUTERUNRESPONSE']._serialized_start=2595
-  _globals['_REEXECUTERUNRESPONSE']._serialized_end=2658
-  _globals['_CANCELRUNREQUEST']._serialized_start=2660
-  _globals['_CANCELRUNREQUEST']._serialized_end=2730
-  _globals['_CANCELRUNRESPONSE']._serialized_start=2732
-  _globals['_CANCELRUNRESPONSE']._serialized_end=2792
-  _globals['_RUNSERVICE']._serialized_start=2933
-  _globals['_RUNSERVICE']._serialized_end=3422
+  _globals['_RUN']._serialized_end=1290
+  _globals['_RUN_METADATAENTRY']._serialized_start=1068
+  _globals['_RUN_METADATAENTRY']._serialized_end=1115
+  _globals['_RUN_STATE']._serialized_start=1118
+  _globals['_RUN_STATE']._serialized_end=1290
+  _globals['_GETRUNREQUEST']._serialized_start=1292
+  _globals['_GETRUNREQUEST']._serialized_end=1323
+  _globals['_GETRUNRESPONSE']._serialized_start=1325
+  _globals['_GETRUNRESPONSE']._serialized_end=1382
+  _globals['_LISTRUNSREQUEST']._serialized_start=1385
+  _globals['_LISTRUNSREQUEST']._serialized_end=1682
+  _globals['_LISTRUNSRESPONSE']._serialized_start=1684
+  _globals['_LISTRUNSRESPONSE']._serialized_end=1769
+  _globals['_SUBMITRUNREQUEST']._serialized_start=1772
+  _globals['_SUBMITRUNREQUEST']._serialized_end=2205
+  _globals['_SUBMITRUNREQUEST_TAGSENTRY']._serialized_start=2162
+  _globals['_SUBMITRUNREQUEST_TAGSENTRY']._serialized_end=2205
+  _globals['_SUBMITRUNRESPONSE']._serialized_start=2208
+  _globals['_SUBMITRUNRESPONSE']._serialized_end=2349
+  _globals['_REEXECUTERUNREQUEST']._serialized_start=2352
+  _globals['_REEXECUTERUNREQUEST']._serialized_end=2652
+  _globals['_REEXECUTERUNREQUEST_TAGSENTRY']._serialized_start=2162
+  _globals['_REEXECUTERUNREQUEST_TAGSENTRY']._serialized_end=2205
+  _globals['_REEXECUTERUNREQUEST_MODE']._serialized_start=2587
+  _globals['_REEXECUTERUNREQUEST_MODE']._serialized_end=2652
+  _globals['_REEXECUTERUNRESPONSE']._serialized_start=2654
+  _globals['_REEXECUTERUNRESPONSE']._serialized_end=2717
+  _globals['_CANCELRUNREQUEST']._serialized_start=2719
+  _globals['_CANCELRUNREQUEST']._serialized_end=2789
+  _globals['_CANCELRUNRESPONSE']._serialized_start=2791
+  _globals['_CANCELRUNRESPONSE']._serialized_end=2851
+  _globals['_RUNSERVICE']._serialized_start=2992
+  _globals['_RUNSERVICE']._serialized_end=3481
 # @@protoc_insertion_point(module_scope)

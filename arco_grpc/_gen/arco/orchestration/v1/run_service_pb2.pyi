@@ -26,7 +26,7 @@ RUN_ORIGIN_SENSOR: RunOrigin
 RUN_ORIGIN_MANUAL: RunOrigin
 
 class Run(_message.Message):
-    __slots__ = ("run_id", "run_key", "backfill_id", "asset_key", "round", "chunk_index", "attempt", "worker_id", "state", "start_time", "end_time", "partitions", "partition_count", "failed_partition_count", "error_message", "metadata", "failed_partitions", "origin", "origin_name", "parent_run_id", "root_run_id", "waited_for_run_ids", "scheduled_time", "origin_run_key", "submit_time")
+    __slots__ = ("run_id", "run_key", "backfill_id", "asset_key", "round", "chunk_index", "attempt", "worker_id", "state", "start_time", "end_time", "partitions", "partition_count", "failed_partition_count", "error_message", "metadata", "failed_partitions", "origin", "origin_name", "parent_run_id", "root_run_id", "waited_for_run_ids", "scheduled_time", "origin_run_key", "submit_time", "skipped")
     class State(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATE_UNSPECIFIED: _ClassVar[Run.State]
@@ -77,6 +77,7 @@ class Run(_message.Message):
     SCHEDULED_TIME_FIELD_NUMBER: _ClassVar[int]
     ORIGIN_RUN_KEY_FIELD_NUMBER: _ClassVar[int]
     SUBMIT_TIME_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     run_key: str
     backfill_id: str
@@ -102,7 +103,8 @@ class Run(_message.Message):
     scheduled_time: _timestamp_pb2.Timestamp
     origin_run_key: str
     submit_time: _timestamp_pb2.Timestamp
-    def __init__(self, run_id: _Optional[str] = ..., run_key: _Optional[str] = ..., backfill_id: _Optional[str] = ..., asset_key: _Optional[str] = ..., round: _Optional[int] = ..., chunk_index: _Optional[int] = ..., attempt: _Optional[int] = ..., worker_id: _Optional[str] = ..., state: _Optional[_Union[Run.State, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ..., failed_partition_count: _Optional[int] = ..., error_message: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., failed_partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., origin: _Optional[_Union[RunOrigin, str]] = ..., origin_name: _Optional[str] = ..., parent_run_id: _Optional[str] = ..., root_run_id: _Optional[str] = ..., waited_for_run_ids: _Optional[_Iterable[str]] = ..., scheduled_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., origin_run_key: _Optional[str] = ..., submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    skipped: _containers.RepeatedCompositeFieldContainer[_backfills_pb2.SkippedPartitions]
+    def __init__(self, run_id: _Optional[str] = ..., run_key: _Optional[str] = ..., backfill_id: _Optional[str] = ..., asset_key: _Optional[str] = ..., round: _Optional[int] = ..., chunk_index: _Optional[int] = ..., attempt: _Optional[int] = ..., worker_id: _Optional[str] = ..., state: _Optional[_Union[Run.State, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., partition_count: _Optional[int] = ..., failed_partition_count: _Optional[int] = ..., error_message: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., failed_partitions: _Optional[_Union[_partitions_pb2.PartitionSubset, _Mapping]] = ..., origin: _Optional[_Union[RunOrigin, str]] = ..., origin_name: _Optional[str] = ..., parent_run_id: _Optional[str] = ..., root_run_id: _Optional[str] = ..., waited_for_run_ids: _Optional[_Iterable[str]] = ..., scheduled_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., origin_run_key: _Optional[str] = ..., submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., skipped: _Optional[_Iterable[_Union[_backfills_pb2.SkippedPartitions, _Mapping]]] = ...) -> None: ...
 
 class GetRunRequest(_message.Message):
     __slots__ = ("run_id",)
