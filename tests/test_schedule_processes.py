@@ -3,7 +3,8 @@ test-only ARCO_CLOCK_OFFSET_SECONDS), killed by fault injection right after the 
 is recorded, restarted again: the catch-up launches exactly the ticks its policy says, each once.
 
 The proof is the schedule's stream in the SQLite file: one TicksDecided per evaluation, and one TickLaunched
-per launched tick."""
+per launched tick; and the run ledger (RunService.ListRuns): one SCHEDULE run per launched tick, no run key
+twice."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import grpc
 import pytest
 
 from arco_grpc._gen.arco.orchestration.v1 import catalog_service_pb2_grpc, events_pb2 as ev, schedule_service_pb2 as api
+from arco_grpc._gen.arco.orchestration.v1 import run_service_pb2 as rapi, run_service_pb2_grpc
 from arco_grpc._gen.arco.orchestration.v1 import schedule_service_pb2_grpc, schedules_pb2 as sc
 from arco_grpc.server import CLOCK_OFFSET_ENV, FAULT_EXIT_AFTER_COMMIT_ENV, FAULT_EXIT_STATUS, clock_from_env, utc_now
 from tests.service.builders import apply, asset, hourly
@@ -38,8 +40,12 @@ def stream_events(db: Path) -> list[tuple[str, bytes]]:
     return [(str(kind), bytes(payload)) for kind, payload in rows]
 
 
+def launched_ticks(db: Path) -> list[sc.ScheduleTick]:
+    return [ev.TickLaunched.FromString(p).tick for kind, p in stream_events(db) if kind == "TickLaunched"]
+
+
 def launched_run_keys(db: Path) -> list[str]:
-    return [ev.TickLaunched.FromString(p).tick.run_key for kind, p in stream_events(db) if kind == "TickLaunched"]
+    return [tick.run_key for tick in launched_ticks(db)]
 
 
 def decisions(db: Path) -> list[ev.TicksDecided]:
@@ -109,6 +115,9 @@ async def test_catch_up_after_downtime_launches_what_the_policy_says_once_even_w
                 return schedule if not schedule.pending_ticks else None
 
             schedule = await wait_until(settled, "the pending ticks to be launched after the restart")
+            ledger = (await run_service_pb2_grpc.RunServiceStub(channel).ListRuns(rapi.ListRunsRequest(
+                origin=rapi.RUN_ORIGIN_SCHEDULE, origin_name=NAME, page_size=1000
+            ))).runs
         server.process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(server.process.wait(), 30) == 0
 
@@ -122,6 +131,11 @@ async def test_catch_up_after_downtime_launches_what_the_policy_says_once_even_w
     assert launched_run_keys(db) == decided_keys and len(set(decided_keys)) == len(decided_keys)
     assert [t.run_key for t in catch_up.launches] == decided_keys[-launches:]
     assert schedule.launched_tick_count == len(decided_keys)
+    # The ledger holds one run per launched tick, the one its TickLaunched names, and no run key twice.
+    assert len(ledger) == len(decided_keys) and len({r.run_key for r in ledger}) == len(ledger)
+    assert {r.run_key: (r.run_id, r.origin_run_key, r.scheduled_time) for r in ledger} == {
+        t.run_key: (t.run_id, t.partition_key, t.scheduled_time) for t in launched_ticks(db)
+    }
 
 
 def test_the_clock_offset_shifts_the_wall_clock_and_refuses_non_numbers() -> None:

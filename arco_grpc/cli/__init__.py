@@ -1,4 +1,5 @@
-"""The ``arco`` command: ``serve``, ``backfill ...``, ``schedule ...``, ``worker``, ``demo`` and ``admin ...``."""
+"""The ``arco`` command: ``serve``, ``backfill ...``, ``run ...``, ``schedule ...``, ``worker``, ``demo`` and
+``admin ...``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import TextIO
 from arco_grpc.cli._admin import add_admin_commands, run_admin
 from arco_grpc.cli._backfill import add_backfill_commands, run_backfill
 from arco_grpc.cli._demo import add_demo_command, run_demo
+from arco_grpc.cli._run import add_run_commands, run_runs
 from arco_grpc.cli._schedule import add_schedule_commands, run_schedule
 from arco_grpc.cli._serve import DEFAULT_DB, DEFAULT_HOST, DEFAULT_PORT, add_serve_command, run_serve
 from arco_grpc.cli._worker import add_worker_command, run_worker
@@ -24,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     add_serve_command(commands)
     add_backfill_commands(commands)
+    add_run_commands(commands)
     add_schedule_commands(commands)
     add_worker_command(commands)
     add_demo_command(commands)
@@ -43,6 +46,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         return run_serve(args, out, err)
     if args.command == "backfill":
         return run_backfill(args, out, err)
+    if args.command == "run":
+        return run_runs(args, out, err)
     if args.command == "schedule":
         return run_schedule(args, out, err)
     if args.command == "worker":

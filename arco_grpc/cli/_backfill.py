@@ -37,7 +37,8 @@ _REPROCESS = {
 }
 
 
-def _state(prefix: str, enum: Any) -> Callable[[str], int]:
+def state_parser(prefix: str, enum: Any) -> Callable[[str], int]:
+    """An argument type reading a state name of ``enum`` (``running`` or ``STATE_RUNNING``) as its number."""
     def parse(text: str) -> int:
         name = text.upper()
         name = name if name.startswith(prefix) else prefix + name
@@ -106,15 +107,7 @@ def add_backfill_commands(commands: Any) -> None:
     create = verbs.add_parser("create", help="create a backfill (or preview it with --validate-only)")
     create.add_argument("--asset", action="append", required=True, dest="assets",
                         help="an asset to backfill; repeat for several (the selector applies to each)")
-    selector = create.add_mutually_exclusive_group()
-    selector.add_argument("--all", action="store_true", help="every partition at as_of (the default)")
-    selector.add_argument("--range", type=_key_range, metavar="START...END",
-                          help="partition keys START to END, both included (Dagster's 'a...b' form)")
-    selector.add_argument("--keys", metavar="K1,K2,...", help="these partition keys")
-    selector.add_argument("--from", dest="time_from", type=parse_instant, metavar="TIME",
-                          help="time windows starting at or after TIME (ISO 8601; naive means UTC); needs --to")
-    create.add_argument("--to", dest="time_to", type=parse_instant, metavar="TIME",
-                        help="with --from: time windows starting before TIME")
+    add_selector_options(create)
     create.add_argument("--chunk-size", type=int, default=0, help="partitions per chunk (default: the asset's policy)")
     create.add_argument("--max-concurrency", type=int, default=0, help="chunks leased at once (default 10)")
     create.add_argument("--backward", action="store_true", help="dispatch from the last partition to the first")
@@ -136,7 +129,7 @@ def add_backfill_commands(commands: Any) -> None:
     add_common_options(get)
 
     listing = verbs.add_parser("list", help="list backfills, newest first")
-    listing.add_argument("--state", type=_state("STATE_", bf.Backfill.State), action="append", default=[],
+    listing.add_argument("--state", type=state_parser("STATE_", bf.Backfill.State), action="append", default=[],
                          help="only in this state (repeatable): created, running, paused, cancelling, ...")
     listing.add_argument("--asset", default="", help="only backfills of this asset")
     listing.add_argument("--tag", type=parse_tag, action="append", default=[], metavar="KEY=VALUE",
@@ -153,7 +146,7 @@ def add_backfill_commands(commands: Any) -> None:
 
     chunks = verbs.add_parser("chunks", help="list a backfill's chunks in plan order")
     chunks.add_argument("backfill_id")
-    chunks.add_argument("--state", type=_state("STATE_", bf.Chunk.State), action="append", default=[],
+    chunks.add_argument("--state", type=state_parser("STATE_", bf.Chunk.State), action="append", default=[],
                         help="only in this state (repeatable): pending, leased, succeeded, failed, cancelled")
     chunks.add_argument("--round", type=int, default=0, help="only this round (default: all)")
     chunks.add_argument("--asset", default="", help="only this target asset")
@@ -175,7 +168,25 @@ def add_backfill_commands(commands: Any) -> None:
     add_common_options(watch)
 
 
-def _selector(args: argparse.Namespace) -> pb.PartitionSelector:
+def add_selector_options(parser: argparse.ArgumentParser) -> None:
+    """Adds --all, --range, --keys and --from/--to: the partitions a verb selects (read by selector_from_args)."""
+    selector = parser.add_mutually_exclusive_group()
+    selector.add_argument("--all", action="store_true", help="every partition (the default; a backfill: at as_of)")
+    selector.add_argument("--range", type=_key_range, metavar="START...END",
+                          help="partition keys START to END, both included (Dagster's 'a...b' form)")
+    selector.add_argument("--keys", metavar="K1,K2,...", help="these partition keys")
+    selector.add_argument("--from", dest="time_from", type=parse_instant, metavar="TIME",
+                          help="time windows starting at or after TIME (ISO 8601; naive means UTC); needs --to")
+    parser.add_argument("--to", dest="time_to", type=parse_instant, metavar="TIME",
+                        help="with --from: time windows starting before TIME")
+
+
+def selector_from_args(args: argparse.Namespace) -> pb.PartitionSelector:
+    """The selector of the options :func:`add_selector_options` added.
+
+    Raises:
+        ValueError: --from without --to, or --to without --from.
+    """
     if args.range:
         return pb.PartitionSelector(key_range=pb.PartitionKeyRange(start=args.range[0], end=args.range[1]))
     if args.keys:
@@ -192,7 +203,7 @@ def _selector(args: argparse.Namespace) -> pb.PartitionSelector:
 
 
 def _create_request(args: argparse.Namespace) -> api.CreateBackfillRequest:
-    selector = _selector(args)
+    selector = selector_from_args(args)
     request = api.CreateBackfillRequest(
         request_id=args.request_id or ("" if args.validate_only else str(uuid.uuid4())),
         targets=[

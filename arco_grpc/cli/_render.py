@@ -25,7 +25,8 @@ def timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
     return stamp
 
 
-def _time(stamp: timestamp_pb2.Timestamp, present: bool = True) -> str:
+def time_text(stamp: timestamp_pb2.Timestamp, present: bool = True) -> str:
+    """A Timestamp as UTC ISO 8601 to the second (``2024-01-31T12:00:00Z``), or "-" when not ``present``."""
     if not present:
         return "-"
     return stamp.ToDatetime(tzinfo=timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -51,7 +52,7 @@ def selector_text(selector: pb.PartitionSelector) -> str:
     if kind == "key_range":
         return f"{selector.key_range.start}...{selector.key_range.end}"
     if kind == "time_range":
-        return f"[{_time(selector.time_range.start)}, {_time(selector.time_range.end)})"
+        return f"[{time_text(selector.time_range.start)}, {time_text(selector.time_range.end)})"
     if kind == "keys":
         keys = list(selector.keys.keys)
         shown = ",".join(keys[:_EDGE_KEYS]) + (f",... ({len(keys)} keys)" if len(keys) > _EDGE_KEYS else "")
@@ -90,7 +91,7 @@ def create_response(response: Message, out: TextIO) -> None:
               file=out)
     else:
         print(f"plan of backfill {plan.backfill_id} (validate only: nothing was written)", file=out)
-    print(f"as_of {_time(plan.as_of)}: {plan.partition_count} partitions in {plan.chunk_count} chunks", file=out)
+    print(f"as_of {time_text(plan.as_of)}: {plan.partition_count} partitions in {plan.chunk_count} chunks", file=out)
     if plan.skipped_partition_count:
         reasons = ", ".join(
             f"{count} {name.removeprefix('SKIP_REASON_').lower()}" for name, count in sorted(plan.skipped_by_reason.items())
@@ -110,8 +111,8 @@ def backfill(b: bf.Backfill, out: TextIO) -> None:
         ("title", b.title or "-"), ("creator", b.creator or "-"),
         ("tags", ", ".join(f"{k}={v}" for k, v in sorted(b.tags.items())) or "-"),
         ("order", _name(bf.Backfill.Order, b.order)), ("max_concurrency", b.max_concurrency),
-        ("as_of", _time(b.as_of)), ("created", _time(b.create_time)), ("updated", _time(b.update_time)),
-        ("ended", _time(b.end_time, b.HasField("end_time"))),
+        ("as_of", time_text(b.as_of)), ("created", time_text(b.create_time)), ("updated", time_text(b.update_time)),
+        ("ended", time_text(b.end_time, b.HasField("end_time"))),
         ("partitions", f"{p.partitions_total} total: {p.partitions_pending} pending, {p.partitions_running} running, "
                        f"{p.partitions_succeeded} succeeded, {p.partitions_failed} failed, "
                        + (f"{p.partitions_upstream_failed} upstream failed, " if p.partitions_upstream_failed else "")
@@ -130,7 +131,7 @@ def backfill(b: bf.Backfill, out: TextIO) -> None:
         table(
             ("VERSION", "FROM", "TO", "TIME", "REQUEST", "REASON"),
             [(t.state_version, _name(bf.Backfill.State, t.from_state), _name(bf.Backfill.State, t.to_state),
-              _time(t.time), t.request_id or "-", t.reason) for t in b.transitions],
+              time_text(t.time), t.request_id or "-", t.reason) for t in b.transitions],
             out,
         )
 
@@ -158,7 +159,7 @@ def list_response(response: Message, out: TextIO) -> None:
     assert isinstance(response, api.ListBackfillsResponse)
     table(
         ("ID", "STATE", "VERSION", "CREATED", "ASSETS", "PARTITIONS", "TITLE"),
-        [(b.id, _name(bf.Backfill.State, b.state), b.state_version, _time(b.create_time),
+        [(b.id, _name(bf.Backfill.State, b.state), b.state_version, time_text(b.create_time),
           ",".join(t.asset_key for t in b.targets), b.progress.partitions_total, b.title) for b in response.backfills],
         out,
     )
@@ -184,7 +185,7 @@ def events_response(response: Message, out: TextIO) -> None:
     assert isinstance(response, api.ListBackfillEventsResponse)
     table(
         ("SEQUENCE", "VERSION", "TIME", "TYPE", "REQUEST", "DETAILS"),
-        [(e.sequence, e.state_version, _time(e.time), e.type, e.request_id or "-", _event_details(e))
+        [(e.sequence, e.state_version, time_text(e.time), e.type, e.request_id or "-", _event_details(e))
          for e in response.events],
         out,
     )

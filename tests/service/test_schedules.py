@@ -1,9 +1,12 @@
 """ScheduleService through the real server and the generated stubs: create, get, list, pause, resume, bad input,
-and the tick loop launching ticks as a manual clock moves (each pass run with ``schedule_ticker.tick()``)."""
+and the tick loop launching ticks as a manual clock moves (each pass run with ``schedule_ticker.tick()``).
+
+Ticks launch real SCHEDULE runs through the server's own launcher: the runs are read back from the ledger
+(RunService.ListRuns) and run by a worker (WorkerService)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -13,14 +16,14 @@ import pytest
 from google.protobuf import duration_pb2
 
 from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as bf, catalog_service_pb2_grpc
+from arco_grpc._gen.arco.orchestration.v1 import run_service_pb2 as rapi, run_service_pb2_grpc
 from arco_grpc._gen.arco.orchestration.v1 import schedule_service_pb2 as api, schedule_service_pb2_grpc
 from arco_grpc._gen.arco.orchestration.v1 import schedules_pb2 as sc
-from arco_grpc.domain.partition_status import ReprocessPolicy, SkipReason
-from arco_grpc.planning.schedule_ticks import Schedule, TickLaunch
+from arco_grpc._gen.arco.orchestration.v1 import worker_service_pb2 as wapi, worker_service_pb2_grpc
 from arco_grpc.server import RunningServer, start_server
-from arco_grpc.service.schedule_ticker import LaunchedTick, TickLauncher
+from arco_grpc.service.appending import AfterCommit
 from arco_grpc.store import open_store
-from tests.service.builders import apply, asset, hourly, static, ts
+from tests.service.builders import apply, asset, hourly, keys_selector, static, ts
 from tests.service.conftest import FIXED_NOW, call_failure
 from tests.service.test_worker_support import ManualClock
 from tests.worker.processes import wait_until
@@ -39,10 +42,14 @@ class Schedules:
     clock: ManualClock
     stub: schedule_service_pb2_grpc.ScheduleServiceStub = field(init=False)
     catalog: catalog_service_pb2_grpc.CatalogServiceStub = field(init=False)
+    runs: run_service_pb2_grpc.RunServiceStub = field(init=False)
+    workers: worker_service_pb2_grpc.WorkerServiceStub = field(init=False)
 
     def __post_init__(self) -> None:
         self.stub = schedule_service_pb2_grpc.ScheduleServiceStub(self.channel)
         self.catalog = catalog_service_pb2_grpc.CatalogServiceStub(self.channel)
+        self.runs = run_service_pb2_grpc.RunServiceStub(self.channel)
+        self.workers = worker_service_pb2_grpc.WorkerServiceStub(self.channel)
 
     async def create(self, name: str, **fields: object) -> sc.Schedule:
         fields.setdefault("cron_schedule", "0 * * * *")
@@ -62,28 +69,33 @@ class Schedules:
         self.clock.now += by
         await self.running.schedule_ticker.tick()
 
+    async def schedule_runs(self, name: str = "") -> list[rapi.Run]:
+        """The ledger's SCHEDULE runs (of schedule ``name`` when given), oldest first."""
+        request = rapi.ListRunsRequest(origin=rapi.RUN_ORIGIN_SCHEDULE, origin_name=name, page_size=1000)
+        return list((await self.runs.ListRuns(request)).runs)
 
-class RecordingRuns:
-    """A launcher that remembers every launch, gives run ids, and skips the partitions it is told are done."""
+    async def run_to_success(self, max_runs: int = 8) -> list[wapi.LeasedChunk]:
+        """Leases what is ready as worker w1 and reports each run succeeded; returns what it leased."""
+        leased = (await self.workers.LeaseChunks(wapi.LeaseChunksRequest(worker_id="w1", max_chunks=max_runs))).chunks
+        for chunk in leased:
+            await self.workers.CompleteChunk(wapi.CompleteChunkRequest(completion=wapi.ChunkCompletion(
+                lease=chunk.lease, worker_id="w1", outcome=wapi.ChunkCompletion.OUTCOME_SUCCEEDED,
+            )))
+        return list(leased)
 
-    def __init__(self, materialized: set[str] | None = None) -> None:
-        self.launches: list[TickLaunch] = []
-        self.materialized = materialized or set()
 
-    async def launch(self, schedule: Schedule, tick: TickLaunch, reprocess_policy: ReprocessPolicy) -> LaunchedTick:
-        self.launches.append(tick)
-        if reprocess_policy is ReprocessPolicy.MISSING and tick.partition_key in self.materialized:
-            return LaunchedTick(tick.run_key, skip_reason=SkipReason.ALREADY_MATERIALIZED)
-        return LaunchedTick(tick.run_key, run_id=f"run-{len(self.launches)}")
+Starter = Callable[..., Awaitable[Schedules]]
 
 
 @pytest.fixture
-async def start_schedules(tmp_path: Path) -> AsyncIterator[Callable[[TickLauncher | None], object]]:
+async def start_schedules(tmp_path: Path) -> AsyncIterator[Starter]:
+    """Starts servers on a manual clock (``after_commit``: the server's fault hook); stops them at the end."""
     started: list[Schedules] = []
 
-    async def starter(launcher: TickLauncher | None = None) -> Schedules:
+    async def starter(after_commit: AfterCommit | None = None) -> Schedules:
         clock = ManualClock(FIXED_NOW)
-        running = await start_server(await open_store(str(tmp_path / "arco.db")), clock=clock, launcher=launcher)
+        store = await open_store(str(tmp_path / "arco.db"))
+        running = await start_server(store, clock=clock, after_commit=after_commit)
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
         served = Schedules(running, channel, clock)
         await served.catalog.ApplyAssets(apply(
@@ -92,15 +104,15 @@ async def start_schedules(tmp_path: Path) -> AsyncIterator[Callable[[TickLaunche
         started.append(served)
         return served
 
-    yield starter  # type: ignore[misc]
+    yield starter
     for served in started:
         await served.channel.close()
         await served.running.stop(grace=1)
 
 
 @pytest.fixture
-async def schedules(start_schedules: Callable[[TickLauncher | None], object]) -> Schedules:
-    return await start_schedules(None)  # type: ignore[misc, no-any-return]
+async def schedules(start_schedules: Starter) -> Schedules:
+    return await start_schedules()
 
 
 def window(hours: float) -> duration_pb2.Duration:
@@ -283,48 +295,86 @@ async def test_pause_and_resume_are_idempotent_boundaries(schedules: Schedules) 
     assert tick_times(final.last_ticks) == [FIXED_NOW + HOUR, FIXED_NOW + 4 * HOUR]
 
 
-async def test_a_plugged_launcher_gets_each_tick_once_and_its_skips_are_counted(
-    start_schedules: Callable[[TickLauncher | None], object],
-) -> None:
-    runs = RecordingRuns(materialized={"2025-01-01-01:00"})
-    schedules: Schedules = await start_schedules(runs)  # type: ignore[assignment, misc]
-    await schedules.create("missing-only", catch_up_policy=ALL_MISSED, reprocess_policy=bf.REPROCESS_POLICY_MISSING)
+# -- ticks are runs of the ledger --------------------------------------------------------
 
-    await schedules.advance(3 * HOUR)
+
+async def test_a_tick_is_a_schedule_run_in_the_ledger_that_a_worker_leases_and_completes(schedules: Schedules) -> None:
+    await schedules.create("hourly")
+    await schedules.create("other", cron_schedule="30 * * * *")
+    await schedules.advance(HOUR)
+    [tick] = (await schedules.get("hourly")).last_ticks
+    [run] = await schedules.schedule_runs("hourly")
+
+    assert (run.run_id, run.run_key, run.state) == (tick.run_id, tick.run_key, rapi.Run.STATE_QUEUED)
+    assert (run.origin, run.origin_name, run.origin_run_key) == (rapi.RUN_ORIGIN_SCHEDULE, "hourly", "2025-01-01-00:00")
+    assert (run.asset_key, run.partition_count, run.scheduled_time) == ("events", 1, ts(FIXED_NOW + HOUR))
+    assert len(await schedules.schedule_runs()) == 2  # "other" ticked at 00:30, a run of its own
+
+    leased = {chunk.run_id: chunk for chunk in await schedules.run_to_success()}
+    ended = (await schedules.runs.GetRun(rapi.GetRunRequest(run_id=run.run_id))).run
+    assert list(leased[run.run_id].partition_keys) == ["2025-01-01-00:00"]
+    assert (leased[run.run_id].origin, leased[run.run_id].origin_name) == (rapi.RUN_ORIGIN_SCHEDULE, "hourly")
+    assert (ended.state, ended.worker_id) == (rapi.Run.STATE_SUCCEEDED, "w1")
+
+
+async def test_reprocess_missing_skips_a_materialized_partition_without_a_run(schedules: Schedules) -> None:
+    materialized = "2024-12-31-22:00"
+    manual = await schedules.runs.SubmitRun(rapi.SubmitRunRequest(
+        request_id="m-1", origin=rapi.RUN_ORIGIN_MANUAL, asset_key="events", selector=keys_selector(materialized),
+    ))
+    [done] = await schedules.run_to_success()
+    assert done.run_id == manual.run.run_id
+    # Ticks at 22:00, 23:00 and 00:00 target the hours before: 21:00, 22:00 (materialized) and 23:00.
+    await schedules.create("missing-only", catch_up_policy=ALL_MISSED, reprocess_policy=bf.REPROCESS_POLICY_MISSING,
+                           start_time=ts(FIXED_NOW - 3 * HOUR))
+    await schedules.advance(timedelta(0))  # after the woken loop's pass, if it came first: nothing is left
     after = await schedules.get("missing-only")
+    runs = await schedules.schedule_runs()
 
-    assert [t.partition_key for t in runs.launches] == ["2025-01-01-00:00", "2025-01-01-01:00", "2025-01-01-02:00"]
-    assert [(t.run_id, t.skip_reason) for t in after.last_ticks] == [
-        ("run-1", 0), ("", sc.TICK_SKIP_REASON_ALREADY_MATERIALIZED), ("run-3", 0),
+    assert [(t.partition_key, t.skip_reason, t.run_id != "") for t in after.last_ticks] == [
+        ("2024-12-31-21:00", 0, True),
+        (materialized, sc.TICK_SKIP_REASON_ALREADY_MATERIALIZED, False),
+        ("2024-12-31-23:00", 0, True),
     ]
     assert after.launched_tick_count == 2 and skipped(after) == {"TICK_SKIP_REASON_ALREADY_MATERIALIZED": 1}
+    assert [(r.run_id, r.origin_run_key) for r in runs] == [
+        (t.run_id, t.partition_key) for t in after.last_ticks if t.run_id
+    ]
+    everything = (await schedules.runs.ListRuns(rapi.ListRunsRequest())).runs
+    assert len(everything) == 3  # the manual run and two tick runs: none for the skipped tick
 
 
-class FailingOnce(RecordingRuns):
-    """Fails the second launch it is asked for, once (a launch cut short by a crash)."""
+class LosesOneLaunchAnswer:
+    """The server's after-commit fault hook: the second tick launch commits its run, then fails once, as if the
+    answer were lost on the way back (the tick is then launched, but not recorded)."""
 
-    failed = False
+    def __init__(self) -> None:
+        self.committed = 0
+        self.failed = False
 
-    async def launch(self, schedule: Schedule, tick: TickLaunch, reprocess_policy: ReprocessPolicy) -> LaunchedTick:
-        if len(self.launches) == 1 and not self.failed:
+    def __call__(self, method: str) -> None:
+        if method != "LaunchScheduleRun":
+            return
+        self.committed += 1
+        if self.committed == 2 and not self.failed:
             self.failed = True
-            raise ConnectionError("the run service went away")
-        return await super().launch(schedule, tick, reprocess_policy)
+            raise ConnectionError("the launch's answer was lost")
 
 
-async def test_a_launch_that_failed_stays_pending_and_launches_at_the_next_pass(
-    start_schedules: Callable[[TickLauncher | None], object],
-) -> None:
-    runs = FailingOnce()
-    schedules: Schedules = await start_schedules(runs)  # type: ignore[assignment, misc]
+async def test_a_launch_that_failed_stays_pending_and_finds_its_run_at_the_next_pass(start_schedules: Starter) -> None:
+    fault = LosesOneLaunchAnswer()
+    schedules = await start_schedules(fault)
     await schedules.create("flaky", catch_up_policy=ALL_MISSED)
-    # One pass records the first launch and gives up at the second (its tick stays pending); a later pass
-    # launches the rest. Two passes in a row guarantee a pass after the failing one, whichever one failed.
+    # One pass records the first launch and fails at the second (its tick stays pending); a later pass launches
+    # it again and the rest. Two passes in a row guarantee a pass after the failing one, whichever one failed.
     await schedules.advance(3 * HOUR)
     await schedules.advance(timedelta(0))
     after = await schedules.get("flaky")
+    runs = await schedules.schedule_runs("flaky")
+    leased = await schedules.run_to_success()
 
-    assert runs.failed
-    assert [t.partition_key for t in runs.launches] == ["2025-01-01-00:00", "2025-01-01-01:00", "2025-01-01-02:00"]
+    assert fault.failed and fault.committed == 3  # the second launch again found its run: no fourth run
     assert after.launched_tick_count == 3 and not after.pending_ticks
-    assert [t.run_id for t in after.last_ticks] == ["run-1", "run-2", "run-3"]
+    assert [t.partition_key for t in after.last_ticks] == ["2025-01-01-00:00", "2025-01-01-01:00", "2025-01-01-02:00"]
+    assert [(r.run_id, r.run_key) for r in runs] == [(t.run_id, t.run_key) for t in after.last_ticks]
+    assert sorted(c.run_id for c in leased) == sorted(r.run_id for r in runs)  # each one dispatched
