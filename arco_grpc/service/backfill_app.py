@@ -75,7 +75,11 @@ def refuse_nothing_to_run(created: BackfillCreated) -> None:
                     "exist (see the plan with validate_only); nothing would run. Drop the target or change its "
                     "selector",
                     reason="NOTHING_TO_RUN",
-                    metadata={"asset_key": target.asset_key, "skipped": str(target.skipped_count)},
+                    metadata={
+                        "asset_key": target.asset_key,
+                        "skipped": str(target.skipped_count),
+                        "skip_reasons": ",".join(entry.reason.name for entry in target.skipped),
+                    },
                 )
             raise FailedPrecondition(
                 f"reprocess policy {created.reprocess_policy.name} skips every selected partition of "

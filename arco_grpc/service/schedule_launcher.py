@@ -6,7 +6,8 @@ crash between the launch and its record) finds the first run and creates
 nothing. Its partition follows the schedule's reprocess policy: when the
 policy leaves it out (already materialized, failed, or in flight in another
 run), the tick is skipped with that reason instead of launching a run that
-would run nothing. A tick whose partition a backfill is running is launched,
+would run nothing; so is a tick whose partition needs upstream partitions
+that do not exist (MISSING_UPSTREAM). A tick whose partition a backfill is running is launched,
 and its run waits in dispatch until that run ends (see ``in_flight``).
 """
 
@@ -46,7 +47,8 @@ class SubmittingLauncher:
             submitted = await self._submissions.submit(identity, request)
         except FailedPrecondition as error:
             reasons = error.metadata.get("skip_reasons", "")
-            if error.reason != "NOTHING_TO_REPROCESS" or not reasons:
+            if error.reason not in ("NOTHING_TO_REPROCESS", "NOTHING_TO_RUN") or not reasons:
                 raise
+            # One partition, so one reason: already materialized, failed, in flight, or missing upstream.
             return LaunchedTick(run_key=tick.run_key, skip_reason=SkipReason[reasons.split(",")[0]])
         return LaunchedTick(run_key=submitted.run.run_key, run_id=submitted.run.run_id)

@@ -23,7 +23,7 @@ from arco_grpc._gen.arco.orchestration.v1 import worker_service_pb2 as wapi, wor
 from arco_grpc.server import RunningServer, start_server
 from arco_grpc.service.appending import AfterCommit
 from arco_grpc.store import open_store
-from tests.service.builders import apply, asset, hourly, keys_selector, static, ts
+from tests.service.builders import apply, asset, dep, hourly, keys_selector, static, ts
 from tests.service.conftest import FIXED_NOW, call_failure
 from tests.service.test_worker_support import ManualClock
 from tests.worker.processes import wait_until
@@ -378,3 +378,21 @@ async def test_a_launch_that_failed_stays_pending_and_finds_its_run_at_the_next_
     assert [t.partition_key for t in after.last_ticks] == ["2025-01-01-00:00", "2025-01-01-01:00", "2025-01-01-02:00"]
     assert [(r.run_id, r.run_key) for r in runs] == [(t.run_id, t.run_key) for t in after.last_ticks]
     assert sorted(c.run_id for c in leased) == sorted(r.run_id for r in runs)  # each one dispatched
+
+
+async def test_a_tick_whose_partition_needs_missing_upstream_partitions_is_skipped(schedules: Schedules) -> None:
+    # "late" reads "early" hour by hour, and "early" has no partition after 2024-12-31 23:00.
+    await schedules.catalog.ApplyAssets(apply(
+        "upstream-catalog", asset("early", hourly("2024-12-01-00:00", end="2025-01-01-00:00")),
+        asset("late", hourly("2024-12-01-00:00"), dep("early")),
+    ))
+    await schedules.create("late-hourly", asset_key="late", catch_up_policy=ALL_MISSED,
+                           start_time=ts(FIXED_NOW - HOUR))
+    await schedules.advance(HOUR)  # ticks at 00:00 (targets 23:00, which exists upstream) and 01:00 (00:00)
+    after = await schedules.get("late-hourly")
+
+    assert [(t.partition_key, t.skip_reason, t.run_id != "") for t in after.last_ticks] == [
+        ("2024-12-31-23:00", 0, True),
+        ("2025-01-01-00:00", sc.TICK_SKIP_REASON_MISSING_UPSTREAM, False),
+    ]
+    assert after.pending_ticks == [] and len(await schedules.schedule_runs("late-hourly")) == 1

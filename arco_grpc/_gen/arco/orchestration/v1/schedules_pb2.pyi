@@ -29,6 +29,7 @@ class TickSkipReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TICK_SKIP_REASON_ALREADY_MATERIALIZED: _ClassVar[TickSkipReason]
     TICK_SKIP_REASON_IN_FLIGHT: _ClassVar[TickSkipReason]
     TICK_SKIP_REASON_FAILED: _ClassVar[TickSkipReason]
+    TICK_SKIP_REASON_MISSING_UPSTREAM: _ClassVar[TickSkipReason]
 CATCH_UP_POLICY_UNSPECIFIED: CatchUpPolicy
 CATCH_UP_POLICY_LATEST_ONLY: CatchUpPolicy
 CATCH_UP_POLICY_ALL_MISSED: CatchUpPolicy
@@ -41,6 +42,7 @@ TICK_SKIP_REASON_NO_PARTITION: TickSkipReason
 TICK_SKIP_REASON_ALREADY_MATERIALIZED: TickSkipReason
 TICK_SKIP_REASON_IN_FLIGHT: TickSkipReason
 TICK_SKIP_REASON_FAILED: TickSkipReason
+TICK_SKIP_REASON_MISSING_UPSTREAM: TickSkipReason
 
 class Schedule(_message.Message):
     __slots__ = ("name", "cron_schedule", "timezone", "asset_key", "asset_version", "catch_up_policy", "catch_up_window", "max_catch_up_runs", "tags", "reprocess_policy", "start_time", "state", "note", "state_version", "evaluated_through", "pending_ticks", "launched_tick_count", "skipped_tick_counts", "last_ticks", "create_time", "update_time", "next_tick_time")
