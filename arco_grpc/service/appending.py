@@ -33,8 +33,9 @@ from arco_grpc.store import (
 
 R = TypeVar("R", bound=Message)
 Clock = Callable[[], datetime]
-# Given the time of the request: (stream version decided against, events, response).
-Decision = Callable[[datetime], Awaitable[tuple[int, list[NewEvent], R]]]
+# Given the time of the request: (stream version decided against, None when appending no event, events,
+# response).
+Decision = Callable[[datetime], Awaitable[tuple[int | None, list[NewEvent], R]]]
 # The same without a response, for appends no client request asked for.
 UnrequestedDecision = Callable[[datetime], Awaitable[tuple[int, list[NewEvent]]]]
 # Called with the method name right after an append commits, before the answer

@@ -10,6 +10,7 @@ too, so that both always see each other's events.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -186,11 +187,15 @@ class BackfillApplication:
             )
             return 0, encoded, response
 
-        response = await self._runner.run(
-            identity, backfill_stream(backfill_id), decision, api.CreateBackfillResponse, project_backfills
-        )
-        await self._live.book(backfill_id)  # dispatch it before answering: workers may ask at once
-        return response
+        async def create_and_load() -> api.CreateBackfillResponse:
+            response = await self._runner.run(
+                identity, backfill_stream(backfill_id), decision, api.CreateBackfillResponse, project_backfills
+            )
+            await self._live.book(backfill_id)  # dispatch it before answering: workers may ask at once
+            return response
+
+        # Shielded: a client that hangs up after the commit must not leave the backfill undispatched.
+        return await asyncio.shield(create_and_load())
 
     # -- lifecycle --------------------------------------------------------------
 

@@ -12,11 +12,15 @@ one stream and the event table lets only one create it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import TypeVar
 
-from arco_grpc._gen.arco.orchestration.v1 import run_service_pb2 as rapi
+from google.protobuf.message import Message
+
+from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as bf, run_service_pb2 as rapi
 from arco_grpc.domain.backfill import (
     BackfillCreated,
     BackfillEvent,
@@ -28,7 +32,7 @@ from arco_grpc.domain.backfill import (
 )
 from arco_grpc.domain.chunk_events import RunState
 from arco_grpc.domain.partition_status import ReprocessPolicy, remaining_selection, skipped_partitions
-from arco_grpc.domain.submitted_run import SubmittedRun, lineage_of, submitted_run_id
+from arco_grpc.domain.submitted_run import SubmittedRun, is_submitted_run_id, lineage_of, submitted_run_id
 from arco_grpc.errors import FailedPrecondition
 from arco_grpc.partitions.selection import AnySubset, selector_for_subset
 from arco_grpc.partitions.selector import Selector
@@ -52,6 +56,7 @@ from arco_grpc.service.run_app import RunApplication, run_not_found
 from arco_grpc.service.run_requests import ReexecuteRequest, SubmitRequest
 from arco_grpc.store import BackfillRecord, EventStore, NewEvent, RunRecord
 
+M = TypeVar("M", bound=Message)
 _ENDED = frozenset({RunState.SUCCEEDED, RunState.FAILED, RunState.LEASE_EXPIRED, RunState.RELEASED, RunState.CANCELLED})
 
 
@@ -85,7 +90,10 @@ class RunSubmissions:
         """Queues the run ``request`` asks for, or answers with the run of the ledger it repeats."""
         return await self._create(
             identity, request.scope, request.asset_key, request.selector, request.tags, request.reprocess_policy,
-            SubmittedRun(request.scope),
+            SubmittedRun(request.scope), rapi.SubmitRunResponse,
+            lambda run, deduplicated, skipped: rapi.SubmitRunResponse(
+                run=run, deduplicated=deduplicated, skipped=skipped
+            ),
         )
 
     async def _create(
@@ -97,31 +105,37 @@ class RunSubmissions:
         tags: tuple[tuple[str, str], ...],
         reprocess_policy: ReprocessPolicy,
         submitted: SubmittedRun,
-    ) -> rapi.SubmitRunResponse:
+        response_type: type[M],
+        respond: Callable[[rapi.Run, bool, list[bf.SkippedPartitions]], M],
+    ) -> M:
+        """The answer ``respond`` builds from the run created (or, deduplicated, found), the skipped partitions."""
         run_id = submitted_run_id(scope)
 
-        async def decision(now: datetime) -> tuple[int, list[NewEvent], rapi.SubmitRunResponse]:
+        async def decision(now: datetime) -> tuple[int | None, list[NewEvent], M]:
             same_scope = await self._store.runs_in_scope(submitted.scope_key)
             found = resolve_submission(LogicalRunRequest(scope, asset_key), map(_ledger_entry, same_scope))
             if isinstance(found, ExistingRun):
                 run = await self._runs.get(found.run_id)
-                return None, [], rapi.SubmitRunResponse(run=run, deduplicated=True)  # type: ignore[return-value]
+                return None, [], respond(run, True, list(run.skipped))  # the answer alone is recorded
             created = await self._resolve(run_id, asset_key, selector, tags, reprocess_policy, submitted, now)
             _, encoded, _ = fold_decided(None, decide(CreateBackfill(created), None), now, identity.request_id)
-            record = queued_run_record((created, 1, now), 0)
-            target = created.targets[0]
-            response = rapi.SubmitRunResponse(
-                run=await self._runs.to_proto(record, created), skipped=[skipped_to_proto(s) for s in target.skipped]
-            )
-            return 0, encoded, response
+            run = await self._runs.to_proto(queued_run_record((created, 1, now), 0), created)
+            return 0, encoded, respond(run, False, list(run.skipped))
 
-        response = await self._runner.run(
-            identity, backfill_stream(run_id), decision, rapi.SubmitRunResponse, project_backfills
-        )
-        if not response.deduplicated:
-            await self._live.book(response.run.backfill_id)  # dispatch it before answering: workers may ask at once
-            self._work_appeared()
-        return response
+        async def create_and_load() -> M:
+            response = await self._runner.run(
+                identity, backfill_stream(run_id), decision, response_type, project_backfills
+            )
+            run: rapi.Run = getattr(response, "run")
+            if run.state in (rapi.Run.STATE_QUEUED, rapi.Run.STATE_RUNNING):
+                # Dispatch it before answering (workers may ask at once). Also when it was found, not created:
+                # an earlier call may have created it and failed before loading it (its answer lost).
+                await self._live.book(run.backfill_id)
+                self._work_appeared()
+            return response
+
+        # Shielded: a client that hangs up after the commit must not leave the run undispatched.
+        return await asyncio.shield(create_and_load())
 
     async def _resolve(
         self,
@@ -179,7 +193,8 @@ class RunSubmissions:
                 metadata={"run_id": parent.run_id, "state": state.name},
             )
         partitions = await self._partitions_to_rerun(parent, request.mode)
-        plan = await self._plans.plan_of(projected_from_record(await self._stream_record(parent)).backfill.spec)
+        stream = await self._stream_record(parent)
+        plan = await self._plans.plan_of(projected_from_record(stream).backfill.spec)
         target = plan.target_named(parent.asset_key)
         assert target is not None
         selector = selector_for_subset(target.space, partitions)
@@ -192,13 +207,13 @@ class RunSubmissions:
             )
         scope = ReexecutionScope(parent.run_key, request.mode, request.request_id)
         parent_id, root_id = lineage_of(parent.run_id, parent.root_run_id)
-        tags = dict((await self._stream_record(parent)).tags)
+        tags = dict(stream.tags)
         tags.update(request.tags)
-        created = await self._create(
+        return await self._create(
             identity, scope, parent.asset_key, selector, tuple(sorted(tags.items())), ReprocessPolicy.ALL,
-            SubmittedRun(scope, parent_id, root_id),
+            SubmittedRun(scope, parent_id, root_id), rapi.ReexecuteRunResponse,
+            lambda run, deduplicated, skipped: rapi.ReexecuteRunResponse(run=run),
         )
-        return rapi.ReexecuteRunResponse(run=created.run)
 
     async def _stream_record(self, run: RunRecord) -> BackfillRecord:
         record = await self._store.get_backfill(run.backfill_id)
@@ -235,7 +250,7 @@ class RunSubmissions:
         run = await self._store.get_run_by_id(run_id)
         if run is None:
             raise run_not_found(run_id)
-        if not run.backfill_id.startswith("run-"):
+        if not is_submitted_run_id(run.backfill_id):
             raise FailedPrecondition(
                 f"run {run_id} is an attempt at a chunk of backfill {run.backfill_id}; cancel the backfill "
                 "(BackfillService.CancelBackfill)",
