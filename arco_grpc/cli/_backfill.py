@@ -8,26 +8,22 @@ unless ``--request-id`` is given; pass the same one again to retry safely.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import os
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-import grpc
-from google.protobuf import json_format
-from google.protobuf.message import Message
 
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, backfill_service_pb2_grpc
 from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as bf, partitions_pb2 as pb
 from arco_grpc.cli import _render as render
+from arco_grpc.cli._calls import Call, Show, call_and_show
 from arco_grpc.cli._watch import run_watch
 
 DEFAULT_SERVER = "127.0.0.1:50051"
 RANGE_SEPARATOR = "..."  # Dagster's key-range text: keys may never contain it
-RPC_TIMEOUT_SECONDS = 30.0
 
 
 _REPROCESS = {
@@ -233,10 +229,7 @@ def _login() -> str:
         return ""
 
 
-Call = Callable[[backfill_service_pb2_grpc.BackfillServiceStub], Awaitable[Message]]
-
-
-def _call(args: argparse.Namespace) -> tuple[Call, Callable[[Message, TextIO], None]]:
+def _call(args: argparse.Namespace) -> tuple[Call, Show]:
     """The RPC a verb makes, and how its answer is shown to a person."""
     verb = args.verb
     if verb == "create":
@@ -268,11 +261,6 @@ def _call(args: argparse.Namespace) -> tuple[Call, Callable[[Message, TextIO], N
     raise AssertionError(f"unhandled backfill verb {verb!r}")
 
 
-async def _run(server: str, call: Call) -> Message:
-    async with grpc.aio.insecure_channel(server) as channel:
-        return await asyncio.wait_for(call(backfill_service_pb2_grpc.BackfillServiceStub(channel)), RPC_TIMEOUT_SECONDS)
-
-
 def run_backfill(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Runs a backfill verb against the server; returns the exit code (1 when the server refused)."""
     if args.verb == "watch":
@@ -282,16 +270,4 @@ def run_backfill(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except ValueError as error:
         print(f"arco backfill {args.verb}: {error}", file=err)
         return 2
-    try:
-        response = asyncio.run(_run(args.server, call))
-    except grpc.aio.AioRpcError as error:
-        print(f"arco backfill {args.verb}: {render.rpc_error(error)}", file=err)
-        return 1
-    except asyncio.TimeoutError:
-        print(f"arco backfill {args.verb}: no answer from {args.server} within {RPC_TIMEOUT_SECONDS:.0f} s", file=err)
-        return 1
-    if args.json:
-        print(json_format.MessageToJson(response, preserving_proto_field_name=True), file=out)
-    else:
-        show(response, out)
-    return 0
+    return call_and_show("backfill", args, backfill_service_pb2_grpc.BackfillServiceStub, call, show, out, err)

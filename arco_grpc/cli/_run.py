@@ -9,19 +9,14 @@ manual launch, that is the only thing that repeats it).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
 
-import grpc
-from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as bf, run_service_pb2 as rapi, run_service_pb2_grpc
 from arco_grpc.cli import _render as render
 from arco_grpc.cli._backfill import (
-    RPC_TIMEOUT_SECONDS,
     add_common_options,
     add_selector_options,
     parse_instant,
@@ -29,6 +24,7 @@ from arco_grpc.cli._backfill import (
     selector_from_args,
     state_parser,
 )
+from arco_grpc.cli._calls import Call, Show, call_and_show
 
 _ORIGINS = {"schedule": rapi.RUN_ORIGIN_SCHEDULE, "sensor": rapi.RUN_ORIGIN_SENSOR, "manual": rapi.RUN_ORIGIN_MANUAL}
 _LISTED_ORIGINS = {**_ORIGINS, "backfill": rapi.RUN_ORIGIN_BACKFILL}
@@ -167,10 +163,7 @@ def _show_list(response: Message, out: TextIO) -> None:
         print(f"more: --page-token {response.next_page_token}", file=out)
 
 
-Call = Callable[[run_service_pb2_grpc.RunServiceStub], Awaitable[Message]]
-
-
-def _call(args: argparse.Namespace) -> tuple[Call, Callable[[Message, TextIO], None]]:
+def _call(args: argparse.Namespace) -> tuple[Call, Show]:
     """The RPC a verb makes, and how its answer is shown to a person."""
     if args.verb == "submit":
         submit = _submit_request(args)
@@ -193,11 +186,6 @@ def _call(args: argparse.Namespace) -> tuple[Call, Callable[[Message, TextIO], N
     return (lambda s: s.CancelRun(cancel)), _show_one
 
 
-async def _run(server: str, call: Call) -> Message:
-    async with grpc.aio.insecure_channel(server) as channel:
-        return await asyncio.wait_for(call(run_service_pb2_grpc.RunServiceStub(channel)), RPC_TIMEOUT_SECONDS)
-
-
 def run_runs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Runs a run verb against the server; returns the exit code (1 when the server refused, 2 for bad options)."""
     try:
@@ -205,16 +193,4 @@ def run_runs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except ValueError as error:
         print(f"arco run {args.verb}: {error}", file=err)
         return 2
-    try:
-        response = asyncio.run(_run(args.server, call))
-    except grpc.aio.AioRpcError as error:
-        print(f"arco run {args.verb}: {render.rpc_error(error)}", file=err)
-        return 1
-    except asyncio.TimeoutError:
-        print(f"arco run {args.verb}: no answer from {args.server} within {RPC_TIMEOUT_SECONDS:.0f} s", file=err)
-        return 1
-    if args.json:
-        print(json_format.MessageToJson(response, preserving_proto_field_name=True), file=out)
-    else:
-        show(response, out)
-    return 0
+    return call_and_show("run", args, run_service_pb2_grpc.RunServiceStub, call, show, out, err)

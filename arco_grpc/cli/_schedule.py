@@ -8,20 +8,17 @@ Every verb takes ``--server HOST:PORT`` (env ARCO_SERVER) and ``--json``, as
 from __future__ import annotations
 
 import argparse
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import timedelta, timezone
 from typing import Any, TextIO
 
-import grpc
-from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as bf, schedule_service_pb2 as api
 from arco_grpc._gen.arco.orchestration.v1 import schedule_service_pb2_grpc, schedules_pb2 as sc
 from arco_grpc.cli import _render as render
-from arco_grpc.cli._backfill import RPC_TIMEOUT_SECONDS, add_common_options, parse_instant, parse_tag
+from arco_grpc.cli._backfill import add_common_options, parse_instant, parse_tag
+from arco_grpc.cli._calls import Call, Show, call_and_show
 
 _POLICIES = {"latest-only": sc.CATCH_UP_POLICY_LATEST_ONLY, "all-missed": sc.CATCH_UP_POLICY_ALL_MISSED}
 _REPROCESS = {
@@ -141,10 +138,7 @@ def _show_list(response: Message, out: TextIO) -> None:
         print(f"more: --page-token {response.next_page_token}", file=out)
 
 
-Call = Callable[[schedule_service_pb2_grpc.ScheduleServiceStub], Awaitable[Message]]
-
-
-def _call(args: argparse.Namespace) -> tuple[Call, Callable[[Message, TextIO], None]]:
+def _call(args: argparse.Namespace) -> tuple[Call, Show]:
     """The RPC a verb makes, and how its answer is shown to a person."""
     if args.verb == "create":
         request = _create_request(args)
@@ -160,25 +154,7 @@ def _call(args: argparse.Namespace) -> tuple[Call, Callable[[Message, TextIO], N
     return (lambda s: s.ResumeSchedule(api.ResumeScheduleRequest(**fields))), _show_one
 
 
-async def _run(server: str, call: Call) -> Message:
-    async with grpc.aio.insecure_channel(server) as channel:
-        stub = schedule_service_pb2_grpc.ScheduleServiceStub(channel)
-        return await asyncio.wait_for(call(stub), RPC_TIMEOUT_SECONDS)
-
-
 def run_schedule(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Runs a schedule verb against the server; returns the exit code (1 when the server refused)."""
     call, show = _call(args)
-    try:
-        response = asyncio.run(_run(args.server, call))
-    except grpc.aio.AioRpcError as error:
-        print(f"arco schedule {args.verb}: {render.rpc_error(error)}", file=err)
-        return 1
-    except asyncio.TimeoutError:
-        print(f"arco schedule {args.verb}: no answer from {args.server} within {RPC_TIMEOUT_SECONDS:.0f} s", file=err)
-        return 1
-    if args.json:
-        print(json_format.MessageToJson(response, preserving_proto_field_name=True), file=out)
-    else:
-        show(response, out)
-    return 0
+    return call_and_show("schedule", args, schedule_service_pb2_grpc.ScheduleServiceStub, call, show, out, err)

@@ -66,33 +66,32 @@ def fold_decided(
 
 
 def refuse_nothing_to_run(created: BackfillCreated) -> None:
-    """Raises FailedPrecondition when a target of ``created`` has no partition left to run."""
+    """Raises FailedPrecondition when a target of ``created`` has no partition left to run (its metadata names
+    the skip reasons, so a caller can tell why)."""
     for position, target in enumerate(created.targets):
-        if target.partition_count == 0:
-            if any(entry.reason is SkipReason.MISSING_UPSTREAM for entry in target.skipped):
-                raise FailedPrecondition(
-                    f"every selected partition of targets[{position}] ({target.asset_key!r}) is left out: "
-                    f"{target.skipped_count} skipped, some because they need upstream partitions that do not "
-                    "exist (see the plan with validate_only); nothing would run. Drop the target or change its "
-                    "selector",
-                    reason="NOTHING_TO_RUN",
-                    metadata={
-                        "asset_key": target.asset_key,
-                        "skipped": str(target.skipped_count),
-                        "skip_reasons": ",".join(entry.reason.name for entry in target.skipped),
-                    },
-                )
+        if target.partition_count:
+            continue
+        metadata = {
+            "asset_key": target.asset_key,
+            "skipped": str(target.skipped_count),
+            "skip_reasons": ",".join(entry.reason.name for entry in target.skipped),
+        }
+        if any(entry.reason is SkipReason.MISSING_UPSTREAM for entry in target.skipped):
             raise FailedPrecondition(
-                f"reprocess policy {created.reprocess_policy.name} skips every selected partition of "
-                f"targets[{position}] ({target.asset_key!r}: {target.skipped_count} skipped); nothing would run. "
-                "Drop the target, widen its selector, or use REPROCESS_POLICY_ALL",
-                reason="NOTHING_TO_REPROCESS",
-                metadata={
-                    "asset_key": target.asset_key,
-                    "skipped": str(target.skipped_count),
-                    "skip_reasons": ",".join(entry.reason.name for entry in target.skipped),
-                },
+                f"every selected partition of targets[{position}] ({target.asset_key!r}) is left out: "
+                f"{target.skipped_count} skipped, some because they need upstream partitions that do not "
+                "exist (see the plan with validate_only); nothing would run. Drop the target or change its "
+                "selector",
+                reason="NOTHING_TO_RUN",
+                metadata=metadata,
             )
+        raise FailedPrecondition(
+            f"reprocess policy {created.reprocess_policy.name} skips every selected partition of "
+            f"targets[{position}] ({target.asset_key!r}: {target.skipped_count} skipped); nothing would run. "
+            "Drop the target, widen its selector, or use REPROCESS_POLICY_ALL",
+            reason="NOTHING_TO_REPROCESS",
+            metadata=metadata,
+        )
 
 
 class BackfillApplication:
