@@ -31,6 +31,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/dispatch.py
 	$(PY) bench/watch.py
 	$(PY) bench/graph.py
+	$(PY) bench/runs.py
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

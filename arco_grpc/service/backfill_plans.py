@@ -260,6 +260,10 @@ class PlanResolver:
 
     # -- ever after -------------------------------------------------------------
 
+    def cached_plan(self, backfill_id: str) -> ResolvedPlan | None:
+        """The plan of ``backfill_id`` if it is in the cache (a stream's plan never changes)."""
+        return self._plans.get(backfill_id)
+
     async def plan_of(self, spec: BackfillCreated) -> ResolvedPlan:
         """The resolved plan of an existing backfill, against the versions it recorded.
 

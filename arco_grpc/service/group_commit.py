@@ -99,10 +99,15 @@ class GroupCommitter:
         committed = [event for result in results if isinstance(result, AppendResult) for event in result.events]
         announce_committed(self._store, committed)
         for pending, result in zip(batch, results):
+            if pending.done.done():
+                continue
             if self._after_commit is not None and isinstance(result, AppendResult) and not result.replayed:
-                self._after_commit(pending.method)
-            if not pending.done.done():
-                pending.done.set_result(result)
+                try:
+                    self._after_commit(pending.method)
+                except Exception as error:  # noqa: BLE001 - a failing hook loses this answer, not the writer
+                    pending.done.set_exception(error)
+                    continue
+            pending.done.set_result(result)
 
     async def close(self) -> None:
         """Commits what is queued, then stops the writer."""

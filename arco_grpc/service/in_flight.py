@@ -16,11 +16,11 @@ granted, so after a restart it is whole again before the port opens.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 from arco_grpc.domain.partition_status import intersect
 from arco_grpc.partitions.selection import AnySubset
+from arco_grpc.partitions.subset import PartitionSubset
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,46 +33,42 @@ class HeldPartitions:
 
 
 class InFlight:
-    """The leased partitions of every asset, by run."""
+    """The leased partitions of every asset, by stream and run."""
 
     def __init__(self) -> None:
-        self._by_asset: dict[str, dict[str, HeldPartitions]] = {}
-        # Per asset, how many held runs each stream has: the common case (one stream leasing an asset)
-        # then answers without comparing subsets.
-        self._streams: dict[str, Counter[str]] = {}
+        # asset -> stream -> run -> what it holds. Grouping by stream lets a chunk compare itself with other
+        # streams' runs only, and the common case (one stream leasing an asset) answer at once.
+        self._held: dict[str, dict[str, dict[str, HeldPartitions]]] = {}
+        self._stream_of: dict[tuple[str, str], str] = {}  # (asset, run) -> stream
 
     def hold(self, asset_key: str, run_id: str, held: HeldPartitions) -> None:
         """Records that run ``run_id`` holds ``held`` (a second call for the run replaces the first)."""
-        runs = self._by_asset.setdefault(asset_key, {})
-        if run_id in runs:
-            self.release(asset_key, run_id)
-            runs = self._by_asset.setdefault(asset_key, {})
-        runs[run_id] = held
-        self._streams.setdefault(asset_key, Counter())[held.stream_id] += 1
+        self.release(asset_key, run_id)
+        self._held.setdefault(asset_key, {}).setdefault(held.stream_id, {})[run_id] = held
+        self._stream_of[(asset_key, run_id)] = held.stream_id
 
     def release(self, asset_key: str, run_id: str) -> None:
         """Records that run ``run_id`` ended or lost its lease (unknown runs are ignored)."""
-        runs = self._by_asset.get(asset_key)
-        held = None if runs is None else runs.pop(run_id, None)
-        if held is None:
+        stream_id = self._stream_of.pop((asset_key, run_id), None)
+        if stream_id is None:
             return
-        streams = self._streams[asset_key]
-        streams[held.stream_id] -= 1
-        if not streams[held.stream_id]:
-            del streams[held.stream_id]
+        streams = self._held[asset_key]
+        runs = streams[stream_id]
+        del runs[run_id]
         if not runs:
-            del self._by_asset[asset_key]
-            del self._streams[asset_key]
+            del streams[stream_id]
+            if not streams:
+                del self._held[asset_key]
 
     def forget(self, stream_id: str) -> None:
         """Drops every run of ``stream_id`` (its book is reloaded; it registers its leases again)."""
-        for asset_key, runs in list(self._by_asset.items()):
-            for run_id in [run_id for run_id, held in runs.items() if held.stream_id == stream_id]:
+        for asset_key, streams in list(self._held.items()):
+            for run_id in list(streams.get(stream_id, ())):
                 self.release(asset_key, run_id)
 
     def held_by_others(self, asset_key: str, stream_id: str) -> bool:
         """Whether streams other than ``stream_id`` hold leases on ``asset_key`` now."""
-        streams = self._streams.get(asset_key)
+        streams = self._held.get(asset_key)
         return bool(streams) and not (len(streams) == 1 and stream_id in streams)
 
     def blockers(self, asset_key: str, stream_id: str, space: str, partitions: AnySubset) -> tuple[str, ...]:
@@ -81,7 +77,17 @@ class InFlight:
             return ()
         return tuple(sorted(
             run_id
-            for run_id, held in self._by_asset[asset_key].items()
-            if held.stream_id != stream_id and held.space == space
-            and not intersect(held.partitions, partitions).is_empty
+            for other, runs in self._held[asset_key].items() if other != stream_id
+            for run_id, held in runs.items()
+            if held.space == space and _overlap(held.partitions, partitions)
         ))
+
+
+def _overlap(first: AnySubset, second: AnySubset) -> bool:
+    """Whether two subsets share an index (disjoint bounds answer without intersecting)."""
+    if isinstance(first, PartitionSubset) and isinstance(second, PartitionSubset):
+        if not first.ranges or not second.ranges:
+            return False
+        if first.ranges[-1][1] <= second.ranges[0][0] or second.ranges[-1][1] <= first.ranges[0][0]:
+            return False
+    return not intersect(first, second).is_empty

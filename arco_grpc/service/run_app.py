@@ -86,6 +86,9 @@ class RunApplication:
         self._plans = plans
 
     async def _plan(self, backfill_id: str) -> ResolvedPlan:
+        cached = self._plans.cached_plan(backfill_id)
+        if cached is not None:
+            return cached
         record = await self._store.get_backfill(backfill_id)
         if record is None:
             raise not_found(backfill_id)
