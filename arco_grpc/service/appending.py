@@ -18,16 +18,20 @@ from typing import TypeVar
 
 from google.protobuf.message import Message
 
-from arco_grpc.errors import Aborted
+from arco_grpc.errors import Aborted, ArcoError
+from arco_grpc.service.group_commit import GroupCommitter
 from arco_grpc.service.idempotency import RequestIdentity
 from arco_grpc.service.watch_hub import announce_committed
 from arco_grpc.store import (
+    AppendResult,
+    AppendUnit,
     EventStore,
     NewEvent,
     Projector,
     RequestIdReused,
     RequestRecord,
     StoredEvent,
+    StreamAppend,
     WrongExpectedVersion,
 )
 
@@ -54,10 +58,18 @@ _LOCK_STRIPES = 64
 class DecisionRunner:
     """Runs decisions against one store, one stream at a time."""
 
-    def __init__(self, store: EventStore, clock: Clock, after_commit: AfterCommit | None = None) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        clock: Clock,
+        after_commit: AfterCommit | None = None,
+        committer: GroupCommitter | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._after_commit = after_commit
+        # With a committer, request appends share its transactions (it announces them and calls after_commit).
+        self._committer = committer
         self._stream_locks = [asyncio.Lock() for _ in range(_LOCK_STRIPES)]
 
     def now(self) -> datetime:
@@ -94,16 +106,11 @@ class DecisionRunner:
                     identity.request_id, identity.method, identity.body_fingerprint, response.SerializeToString()
                 )
                 try:
-                    result = await self._store.append(
-                        stream_id, version, events, request=record, recorded_at=now, project=project
-                    )
+                    result = await self._append(identity.method, stream_id, version, events, record, now, project)
                 except WrongExpectedVersion:
                     continue  # another process moved the stream: decide again on fresh state
                 if result.replayed:
                     return response_type.FromString(result.response or b"")
-                announce_committed(self._store, result.events)
-                if self._after_commit is not None:
-                    self._after_commit(identity.method)
                 return response
         raise Aborted(
             f"{stream_id!r} changed concurrently {MAX_ATTEMPTS} times while deciding this request; retry it",
@@ -142,6 +149,34 @@ class DecisionRunner:
             f"{stream_id!r} changed concurrently {MAX_ATTEMPTS} times while deciding {method}; it is retried later",
             metadata={"stream_id": stream_id},
         )
+
+    async def _append(
+        self,
+        method: str,
+        stream_id: str,
+        version: int | None,
+        events: list[NewEvent],
+        record: RequestRecord,
+        now: datetime,
+        project: Projector | None,
+    ) -> AppendResult:
+        """Appends one decision with its answer, alone or in the committer's next shared transaction; announces it.
+
+        Raises:
+            WrongExpectedVersion, RequestIdReused, StoreUnavailable: as the store's append.
+        """
+        if self._committer is None:
+            result = await self._store.append(stream_id, version, events, request=record, recorded_at=now, project=project)
+            if not result.replayed:
+                announce_committed(self._store, result.events)
+                if self._after_commit is not None:
+                    self._after_commit(method)
+            return result
+        unit = AppendUnit((StreamAppend(stream_id, version, tuple(events)),), record, now, project)
+        outcome = await asyncio.shield(self._committer.submit(unit, method))
+        if isinstance(outcome, ArcoError):
+            raise outcome
+        return outcome
 
     async def replayed(self, identity: RequestIdentity, response_type: type[R]) -> R | None:
         """The remembered answer to ``identity``'s request id, or None when it is new.

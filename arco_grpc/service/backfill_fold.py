@@ -334,7 +334,8 @@ async def project_backfills(transaction: Transaction, events: list[StoredEvent])
             continue
         backfill_id = backfill_id_of(stored.stream_id)
         if backfill_id not in touched:
-            record = await transaction.get_backfill(backfill_id)
+            # A stream's first event has no row before it: no read, so a creation can share a group commit.
+            record = None if stored.stream_version == 1 else await transaction.get_backfill(backfill_id)
             touched[backfill_id] = None if record is None else FoldState(projected_from_record(record), {})
         state = touched[backfill_id]
         event = event_from_payload(decode_payload(stored.event_type, stored.payload))

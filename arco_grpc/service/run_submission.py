@@ -81,7 +81,8 @@ class RunSubmissions:
         self._plans = live.plans
         self._backfills = backfills
         self._runs = runs
-        self._runner = DecisionRunner(store, live.clock, after_commit)
+        # Submissions share the group committer's transactions: a burst of sensor requests costs a few commits.
+        self._runner = DecisionRunner(store, live.clock, after_commit, live.committer)
         self._work_appeared = work_appeared or (lambda: None)
 
     # -- submit -------------------------------------------------------------------
