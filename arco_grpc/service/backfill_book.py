@@ -108,6 +108,7 @@ class BackfillBook:
         self.projected = projected
         self.backfill_id = projected.backfill.backfill_id  # never changes
         self.plan = plan
+        self.asset_keys = frozenset(target.asset_key for target in plan.targets)  # never changes
         self.sources = list(sources)
         self.round_chunk_counts = [chunk_count(s.count, t.target.chunk_size) for s, t in zip(sources, plan.targets)]
         self.cursors = list(cursors)

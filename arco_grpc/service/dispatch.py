@@ -141,9 +141,11 @@ class Dispatcher:
 
     def _turns(self, ask: LeaseAsk) -> list[BackfillBook]:
         """Books that may lease for ``ask``, in turn order (oldest first, starting after the last served)."""
+        assets = ask.assets
         eligible = [
             book for book in self.live.books()
             if book.dispatching() and all(book.tags.get(k) == v for k, v in ask.tags)
+            and (assets is None or not assets.isdisjoint(book.asset_keys))
         ]
         eligible.sort(key=lambda book: book.created_sequence)
         split = next((i for i, book in enumerate(eligible) if book.created_sequence > self._turn_after), len(eligible))
