@@ -123,19 +123,25 @@ class RunApplication:
             raise run_not_found(run_id)
         return await self.to_proto(record)
 
-    async def _check_backfill(self, where: RunFilter) -> RunFilter:
-        """``where`` with the target position of its asset; raises NotFound for an unknown backfill or target."""
+    async def _target_position(self, where: RunFilter) -> int | None:
+        """The position of ``where``'s asset among its backfill's targets (None without an asset).
+
+        Raises:
+            NotFound: no such backfill, or it does not target the asset.
+        """
         record = await self._store.get_backfill(where.backfill_id)
         if record is None:
             raise not_found(where.backfill_id)
-        if where.asset_key and where.asset_key not in record.asset_keys:
+        if not where.asset_key:
+            return None
+        if where.asset_key not in record.asset_keys:
             raise NotFound(
                 f"backfill {where.backfill_id} has no target {where.asset_key!r}; its targets are "
                 + ", ".join(repr(key) for key in record.asset_keys),
                 reason="TARGET_NOT_FOUND",
                 metadata={"backfill_id": where.backfill_id, "asset_key": where.asset_key},
             )
-        return where
+        return record.asset_keys.index(where.asset_key)
 
     async def _holds_key(self, record: RunRecord, key: str, spaces: dict[str, AnySubset | None]) -> bool:
         """Whether run ``record`` holds partition ``key`` (the key is read in the run's own stream's space)."""
@@ -157,13 +163,7 @@ class RunApplication:
         Raises:
             NotFound: no such backfill, or it does not target the asset.
         """
-        if where.backfill_id:
-            where = await self._check_backfill(where)
-        target = None
-        if where.backfill_id and where.asset_key:
-            record = await self._store.get_backfill(where.backfill_id)
-            assert record is not None
-            target = record.asset_keys.index(where.asset_key)
+        target = await self._target_position(where) if where.backfill_id else None
         after_sequence, after_position = (0, None) if after is None else after
         query = RunQuery(
             where.backfill_id, after_sequence, limit + 1, target, where.round, where.chunk_index, after_position,

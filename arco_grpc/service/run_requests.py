@@ -10,7 +10,7 @@ from arco_grpc.domain.partition_status import ReprocessPolicy
 from arco_grpc.errors import InvalidArgument
 from arco_grpc.partitions.selector import Selector
 from arco_grpc.planning.run_keys import ManualScope, ReexecutionMode, RunOrigin, RunScope, ScheduleScope, SensorScope
-from arco_grpc.service.backfill_requests import MAX_REASON_LENGTH, tags_from_proto
+from arco_grpc.service.backfill_requests import MAX_REASON_LENGTH, reprocess_policy_from_proto, tags_from_proto
 from arco_grpc.service.convert_partitions import datetime_from_proto, selector_from_proto
 from arco_grpc.service.convert_runs import MODE_FROM_PROTO, ORIGIN_FROM_PROTO
 from arco_grpc.service.idempotency import check_request_id
@@ -101,15 +101,13 @@ def submit_request_from_proto(request: rapi.SubmitRunRequest) -> SubmitRequest:
         selector = selector_from_proto(request.selector)
     except InvalidArgument as error:
         raise error.under("selector") from None
-    if request.reprocess_policy not in ReprocessPolicy._value2member_map_ and request.reprocess_policy != 0:
-        raise InvalidArgument(f"reprocess_policy {request.reprocess_policy} is not a known policy", field="reprocess_policy")
     return SubmitRequest(
         request_id=request.request_id,
         scope=scope,
         asset_key=request.asset_key,
         selector=selector,
         tags=tags_from_proto(dict(request.tags)),
-        reprocess_policy=ReprocessPolicy(request.reprocess_policy or ReprocessPolicy.ALL),
+        reprocess_policy=reprocess_policy_from_proto(request.reprocess_policy),
     )
 
 

@@ -323,6 +323,8 @@ async def test_bad_submissions_change_nothing(served_workers: Workers) -> None:
                                selector=keys_selector("a")), "asset_key"),
         (rapi.SubmitRunRequest(request_id="b-10", origin=rapi.RUN_ORIGIN_MANUAL, asset_key="scorecards",
                                selector=keys_selector("a")), "asset_key"),
+        (rapi.SubmitRunRequest(request_id="b-11", origin=rapi.RUN_ORIGIN_MANUAL, asset_key="orders",
+                               selector=keys_selector("2024-01-01"), reprocess_policy=99), "reprocess_policy"),  # type: ignore[arg-type]
     ]
     for request, field in cases:
         failure = await call_failure(w.runs.SubmitRun(request))
