@@ -10,7 +10,12 @@ from arco_grpc.domain.partition_status import ReprocessPolicy
 from arco_grpc.errors import InvalidArgument
 from arco_grpc.partitions.selector import Selector
 from arco_grpc.planning.run_keys import ManualScope, ReexecutionMode, RunOrigin, RunScope, ScheduleScope, SensorScope
-from arco_grpc.service.backfill_requests import MAX_REASON_LENGTH, reprocess_policy_from_proto, tags_from_proto
+from arco_grpc.service.backfill_requests import (
+    MAX_REASON_LENGTH,
+    check_text,
+    reprocess_policy_from_proto,
+    tags_from_proto,
+)
 from arco_grpc.service.convert_partitions import datetime_from_proto, selector_from_proto
 from arco_grpc.service.convert_runs import MODE_FROM_PROTO, ORIGIN_FROM_PROTO
 from arco_grpc.service.idempotency import check_request_id
@@ -45,10 +50,7 @@ class ReexecuteRequest:
 def _check_name(text: str, field: str, what: str) -> None:
     if not text:
         raise InvalidArgument(f"{field} is required: the {what}", field=field)
-    if len(text) > MAX_ORIGIN_NAME_LENGTH:
-        raise InvalidArgument(f"{field} is {len(text)} characters long; the limit is {MAX_ORIGIN_NAME_LENGTH}", field=field)
-    if "\x1f" in text or any(ord(c) < 32 for c in text):
-        raise InvalidArgument(f"{field} may not contain control characters", field=field)
+    check_text(text, MAX_ORIGIN_NAME_LENGTH, field)
 
 
 def _scope(request: rapi.SubmitRunRequest, origin: RunOrigin) -> RunScope:
@@ -137,5 +139,4 @@ def check_cancel_request(request: rapi.CancelRunRequest) -> None:
     """Raises InvalidArgument for a bad CancelRunRequest."""
     check_request_id(request.request_id)
     check_run_id(request.run_id)
-    if len(request.reason) > MAX_REASON_LENGTH:
-        raise InvalidArgument(f"reason is {len(request.reason)} characters long; the limit is {MAX_REASON_LENGTH}", field="reason")
+    check_text(request.reason, MAX_REASON_LENGTH, "reason", single_line=False)
