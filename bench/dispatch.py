@@ -12,7 +12,11 @@ the same arrangement). It prints:
   (target: at least 25%);
 - the batched rate: workers leasing 64 chunks at a time and completing them
   with CompleteChunks, chunks per second (target: at least 20,000);
-- a 10,000-partition backfill run end to end by 4 no-op workers (chunk size 10), wall time.
+- a 10,000-partition backfill run end to end by 4 no-op workers (chunk size 10), wall time;
+- the same single-chunk and batched loads against a canned WorkerService (answers built
+  per call as arco builds them, but no decisions and no storage): the ceiling gRPC and
+  protobuf alone leave on this machine, and arco's share of it;
+- the CPU the client process used per call or chunk (client and server share the machine).
 
 Run: .venv/bin/python bench/dispatch.py [--seconds 3]
 """
@@ -26,8 +30,10 @@ import resource
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -38,6 +44,7 @@ from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, ba
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2_grpc, catalog_service_pb2_grpc  # noqa: E402
 from arco_grpc._gen.arco.orchestration.v1 import catalog_service_pb2 as capi, partitions_pb2 as p  # noqa: E402
 from arco_grpc._gen.arco.orchestration.v1 import worker_service_pb2 as w, worker_service_pb2_grpc  # noqa: E402
+from arco_grpc.service.convert_partitions import datetime_to_proto  # noqa: E402
 from arco_grpc.planning.backfill_ids import backfill_id_for_request  # noqa: E402
 from arco_grpc.server import start_server  # noqa: E402
 from arco_grpc.store import open_store  # noqa: E402
@@ -60,6 +67,43 @@ async def start_echo() -> tuple[grpc.aio.Server, int]:
     server = grpc.aio.server()
     handler = grpc.unary_unary_rpc_method_handler(_echo)
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("bench.Echo", {"Echo": handler}),))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    return server, port
+
+
+class CannedWorkers(worker_service_pb2_grpc.WorkerServiceServicer):
+    """Answers as arco's WorkerService does, with no decisions and no storage: the ceiling of the wire alone."""
+
+    def __init__(self) -> None:
+        self._leased = 0
+
+    async def LeaseChunks(self, request: w.LeaseChunksRequest, context: object) -> w.LeaseChunksResponse:  # noqa: N802
+        chunks = []
+        expires = datetime_to_proto(NOW + timedelta(seconds=60))
+        for _ in range(request.max_chunks):
+            self._leased += 1
+            index = self._leased
+            run_id = f"{index:032x}"
+            key = minute_key(index)
+            chunks.append(w.LeasedChunk(
+                lease=w.ChunkLease(run_id=run_id, backfill_id="canned"), backfill_id="canned", asset_key="minutely",
+                index=index, attempt=1, run_id=run_id, run_key=f"canned:minutely:{index}:1", partition_keys=[key],
+                partitions=p.PartitionSubset(ranges=[p.IndexRange(start=index, end=index + 1)]), partition_count=1,
+                first_key=key, last_key=key, lease_expire_time=expires,
+            ))
+        return w.LeaseChunksResponse(chunks=chunks)
+
+    async def CompleteChunk(self, request: w.CompleteChunkRequest, context: object) -> w.CompleteChunkResponse:  # noqa: N802
+        return w.CompleteChunkResponse()
+
+    async def CompleteChunks(self, request: w.CompleteChunksRequest, context: object) -> w.CompleteChunksResponse:  # noqa: N802
+        return w.CompleteChunksResponse()
+
+
+async def start_canned() -> tuple[grpc.aio.Server, int]:
+    server = grpc.aio.server()
+    worker_service_pb2_grpc.add_WorkerServiceServicer_to_server(CannedWorkers(), server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     return server, port
@@ -167,23 +211,26 @@ async def _drain(port: int, workers: int) -> int:
 
 
 def _client(kind: str, port: int, seconds: float, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    before = cpu_seconds()  # after the imports
     if kind == "echo":
-        out.put(asyncio.run(_echo_load(port, seconds)))
+        result: object = asyncio.run(_echo_load(port, seconds))
     elif kind == "drain":
-        out.put(asyncio.run(_drain(port, 4)))
+        result = asyncio.run(_drain(port, 4))
     else:
-        out.put(asyncio.run(_cycle_load(port, seconds, int(kind))))
+        result = asyncio.run(_cycle_load(port, seconds, int(kind)))
+    out.put((result, cpu_seconds() - before))
 
 
-async def in_client_process(kind: str, port: int, seconds: float) -> object:
-    """Runs a load in a fresh client process while this process keeps serving."""
+async def in_client_process(kind: str, port: int, seconds: float) -> tuple[object, float]:
+    """Runs a load in a fresh client process while this process keeps serving; returns its result and the
+    CPU seconds the client used."""
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
     process = context.Process(target=_client, args=(kind, port, seconds, out))
     process.start()
-    result = await asyncio.to_thread(out.get)
+    result, client_cpu = await asyncio.to_thread(out.get)
     await asyncio.to_thread(process.join)
-    return result
+    return result, client_cpu
 
 
 # -- the run -----------------------------------------------------------------------------
@@ -195,21 +242,41 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def measure(kind: str, port: int, seconds: float) -> tuple[object, float]:
-    """Runs a client load; returns its result and the server CPU seconds it cost."""
+@dataclass(frozen=True)
+class Measured:
+    """One load's result and the CPU it cost the server (this process) and the client process, in seconds."""
+
+    result: Any
+    server_cpu: float
+    client_cpu: float
+
+    def per(self, count: int) -> str:
+        """Server and client CPU per one of ``count`` calls or chunks, as text."""
+        return f"server CPU {self.server_cpu / count * 1e6:5.0f} us, client {self.client_cpu / count * 1e6:4.0f} us"
+
+
+async def measure(kind: str, port: int, seconds: float) -> Measured:
+    """Runs a client load; returns its result and the CPU it cost."""
     before = cpu_seconds()
-    result = await in_client_process(kind, port, seconds)
-    return result, cpu_seconds() - before
+    result, client_cpu = await in_client_process(kind, port, seconds)
+    return Measured(result, cpu_seconds() - before, client_cpu)
 
 
 async def main(seconds: float) -> None:
     print(f"dispatch benchmark: {CONCURRENCY} concurrent callers, {seconds:.0f} s per measurement, "
           "clients in a separate process, SQLite synchronous=FULL")
     echo, echo_port = await start_echo()
-    calls, echo_cpu = await measure("echo", echo_port, seconds)
+    echoed = await measure("echo", echo_port, seconds)
     await echo.stop(None)
-    echo_rate = int(calls) / seconds  # type: ignore[call-overload]
-    print(f"echo:                       {echo_rate:10,.0f} calls/s   (server CPU {echo_cpu / int(calls) * 1e6:5.0f} us/call)")  # type: ignore[call-overload]
+    echo_rate = echoed.result / seconds
+    print(f"echo:                       {echo_rate:10,.0f} calls/s   ({echoed.per(echoed.result)} per call)")
+
+    canned, canned_port = await start_canned()
+    canned_single = (await measure("1", canned_port, seconds)).result[0] / seconds
+    canned_batched = (await measure(str(BATCH), canned_port, seconds)).result[0] / seconds
+    await canned.stop(None)
+    print(f"canned WorkerService:       {canned_single:10,.0f} cycles/s  ({canned_single / echo_rate:.1%} of echo), "
+          f"batched {canned_batched:,.0f} chunks/s (no decisions, no storage: the wire's ceiling)")
 
     with tempfile.TemporaryDirectory() as directory:
         store = await open_store(str(Path(directory) / "bench.db"))
@@ -219,27 +286,31 @@ async def main(seconds: float) -> None:
             await catalog_service_pb2_grpc.CatalogServiceStub(channel).ApplyAssets(catalog())
             await create_backfill(channel, "bench-single", 1_000_000, 1, CONCURRENCY)
             commits, units = running.committer.commits, running.committer.units
-            (done, _), cycle_cpu = await measure("1", running.port, seconds)  # type: ignore[misc]
+            single = await measure("1", running.port, seconds)
+            done = single.result[0]
             cycle_rate = done / seconds
-            print(f"single-chunk cycles:        {cycle_rate:10,.0f} cycles/s  (server CPU {cycle_cpu / done * 1e6:5.0f} "
-                  f"us/cycle, {(running.committer.units - units) / max(1, running.committer.commits - commits):.1f} "
+            print(f"single-chunk cycles:        {cycle_rate:10,.0f} cycles/s  ({single.per(done)} per cycle, "
+                  f"{(running.committer.units - units) / max(1, running.committer.commits - commits):.1f} "
                   "appends per commit)")
-            print(f"  ratio to echo:            {cycle_rate / echo_rate:10.1%}   (target: at least 25%)")
+            print(f"  ratio to echo:            {cycle_rate / echo_rate:10.1%}   (target: at least 25%; "
+                  f"{cycle_rate / canned_single:.0%} of canned)")
             await cancel(channel, "bench-single")
 
             await create_backfill(channel, "bench-batched", 5_000_000, 1, CONCURRENCY * BATCH)
             commits, units = running.committer.commits, running.committer.units
-            (done, _), batch_cpu = await measure(str(BATCH), running.port, seconds)  # type: ignore[misc]
+            batched = await measure(str(BATCH), running.port, seconds)
+            done = batched.result[0]
             batched_rate = done / seconds
-            print(f"batched (max_chunks {BATCH}):   {batched_rate:10,.0f} chunks/s  (server CPU {batch_cpu / done * 1e6:5.0f} "
-                  f"us/chunk, {(running.committer.units - units) / max(1, running.committer.commits - commits):.1f} "
+            print(f"batched (max_chunks {BATCH}):   {batched_rate:10,.0f} chunks/s  ({batched.per(done)} per chunk, "
+                  f"{(running.committer.units - units) / max(1, running.committer.commits - commits):.1f} "
                   "appends per commit)")
-            print(f"  ratio to 20,000 chunks/s: {batched_rate / 20_000:10.1%}   (target: at least 100%)")
+            print(f"  ratio to 20,000 chunks/s: {batched_rate / 20_000:10.1%}   (target: at least 100%; "
+                  f"{batched_rate / canned_batched:.0%} of canned)")
             await cancel(channel, "bench-batched")
 
             started = time.perf_counter()
             backfill_id = await create_backfill(channel, "bench-e2e", 10_000, 10, 32)
-            completed = await in_client_process("drain", running.port, 0)
+            completed, _ = await in_client_process("drain", running.port, 0)
             elapsed = time.perf_counter() - started
             backfill = (await backfill_service_pb2_grpc.BackfillServiceStub(channel).GetBackfill(
                 api.GetBackfillRequest(backfill_id=backfill_id)
