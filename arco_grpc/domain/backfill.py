@@ -240,7 +240,9 @@ BackfillCommand = Union[CreateBackfill, PauseBackfill, ResumeBackfill, CancelBac
 # ---- state --------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a copy is made per event on the hot path, and a frozen dataclass's __init__ costs several
+# times more. Treat it as immutable all the same (evolve it with dataclasses.replace).
+@dataclass(slots=True)
 class Backfill:
     """What decisions need to know about a backfill, folded from its events.
 

@@ -50,7 +50,9 @@ class RunState(IntEnum):
     QUEUED = 7
 
 
-@dataclass(frozen=True, slots=True)
+# The per-chunk events are not frozen: one is made per chunk on the hot path, and a frozen dataclass's
+# __init__ costs several times more. Treat them as immutable all the same.
+@dataclass(slots=True)
 class ChunkLeased:
     """A worker leased a chunk: attempt ``attempt`` (a run) began."""
 
@@ -69,7 +71,7 @@ class ChunkLeased:
     waited_for: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ChunkSucceeded:
     """Every partition of the attempt succeeded; the chunk is SUCCEEDED."""
 
@@ -82,7 +84,7 @@ class ChunkSucceeded:
     metadata: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ChunkFailed:
     """Some or all partitions of the attempt failed.
 

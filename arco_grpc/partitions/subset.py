@@ -16,7 +16,9 @@ from itertools import accumulate
 IndexRange = tuple[int, int]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: several are made per chunk on the hot path, and a frozen dataclass's __init__ costs several times
+# more. Never mutate one (subsets key caches; the hash is kept).
+@dataclass(slots=True)
 class PartitionSubset:
     """Partition indices as half-open ranges ``[start, stop)``.
 
@@ -45,7 +47,7 @@ class PartitionSubset:
     def __hash__(self) -> int:
         if self._hash is None:
             value = hash((self.ranges,))
-            object.__setattr__(self, "_hash", value)
+            self._hash = value
             return value
         return self._hash
 
@@ -157,8 +159,13 @@ class PartitionSubset:
     def prefix_counts(self) -> tuple[int, ...]:
         """``prefix_counts[i]``: indices held by ``ranges[:i]``; one more entry than ranges."""
         if self._prefix is None:
-            prefix = tuple(accumulate((stop - start for start, stop in self.ranges), initial=0))
-            object.__setattr__(self, "_prefix", prefix)
+            ranges = self.ranges
+            if len(ranges) == 1:  # the usual chunk: no generator to run
+                start, stop = ranges[0]
+                prefix: tuple[int, ...] = (0, stop - start)
+            else:
+                prefix = tuple(accumulate((stop - start for start, stop in ranges), initial=0))
+            self._prefix = prefix
             return prefix
         return self._prefix
 

@@ -45,7 +45,8 @@ def backfill_id_of(stream_id: str) -> str:
     return stream_id[len(_STREAM_PREFIX) :]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is made per event on the hot path (a frozen dataclass's __init__ costs several times more).
+@dataclass(slots=True)
 class Projected:
     """A backfill as decisions see it (``backfill``), with what its row adds: times, creation order, spec bytes."""
 

@@ -263,4 +263,8 @@ def subset_to_proto(subset: AnySubset) -> pb.PartitionSubset:
                 for start, stop, second in subset.bands
             ]
         )
-    return pb.PartitionSubset(ranges=[pb.IndexRange(start=start, end=stop) for start, stop in subset.ranges])
+    message = pb.PartitionSubset()
+    add = message.ranges.add  # in place: about half the cost of building each IndexRange and copying it in
+    for start, stop in subset.ranges:
+        add(start=start, end=stop)
+    return message

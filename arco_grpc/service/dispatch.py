@@ -54,7 +54,8 @@ def new_run_id() -> str:
     return "run-" + uuid.uuid4().hex
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is made per LeaseChunks call (a frozen dataclass's __init__ costs several times more).
+@dataclass(slots=True)
 class LeaseAsk:
     """What a worker asks to lease."""
 
@@ -65,7 +66,8 @@ class LeaseAsk:
     ttl: timedelta
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is made per chunk leased (a frozen dataclass's __init__ costs several times more).
+@dataclass(slots=True)
 class Granted:
     """One chunk leased by a request: the book and its lease (an entry of the book's ChunksLeased)."""
 

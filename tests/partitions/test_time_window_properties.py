@@ -215,3 +215,19 @@ def test_reference_itself_sees_both_dst_rules() -> None:
     gap = reference_ticks("30 2 * * *", zone, datetime(2023, 3, 12, tzinfo=UTC), datetime(2023, 3, 13, tzinfo=UTC))
     assert [t.astimezone(zone).isoformat() for t in gap] == ["2023-03-12T03:00:00-07:00"]
     assert date(2023, 3, 12).weekday() == 6
+
+
+@given(
+    st.sampled_from(["UTC", "Etc/GMT-5", "Etc/GMT+11", "Etc/GMT-14"]),
+    st.sampled_from(["%Y-%m-%d-%H:%M", "%d.%m.%Y %H-%M", "%Y/%j %H:%M%%", "%Y-%m-%dT%H:%M:%S%z", "%Y%m%d%H%M%S"]),
+    st.integers(0, 10**9),
+)
+def test_fixed_offset_keys_are_the_local_strftime(zone: str, fmt: str, minutes: int) -> None:
+    """Fixed-offset zones format keys from the wall time alone; they must equal datetime.strftime of the window start."""
+    definition = TimeWindowPartitionsDefinition.create(
+        start=datetime(1005, 1, 1, tzinfo=UTC), cron_schedule="* * * * *", timezone=zone, fmt=fmt
+    )
+    space = definition.space(datetime(2995, 1, 1, tzinfo=UTC))
+    index = minutes % space.count
+    window_start, _ = space.window_at(index)
+    assert space.key_at(index) == window_start.strftime(fmt)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from time import gmtime, strftime
 from typing import TYPE_CHECKING, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -18,9 +19,11 @@ from arco_grpc.partitions.time_window._zone import (
     LATEST_INSTANT,
     ceil_instant,
     floor_instant,
+    has_fixed_offset,
     instant_of_wall,
     load_zone,
     localize,
+    offset_at,
     to_datetime,
     wall_of_naive,
 )
@@ -126,6 +129,9 @@ class TimeWindowPartitionsDefinition:
     _zone: ZoneInfo = field(init=False, repr=False, compare=False, hash=False)
     _format: KeyFormat = field(init=False, repr=False, compare=False, hash=False)
     _ticks: TickSequence = field(init=False, repr=False, compare=False, hash=False)
+    # The zone's offset when it never changes and fmt has no %z: keys are then formatted from the wall time
+    # alone (time.strftime of gmtime is several times cheaper than datetime.strftime); else None.
+    _fixed_shift: int | None = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         schedule = parse_cron(self.cron_schedule)
@@ -140,6 +146,8 @@ class TimeWindowPartitionsDefinition:
             object.__setattr__(self, name, value)
         object.__setattr__(self, "_format", key_format)
         object.__setattr__(self, "_ticks", tick_sequence(zone, schedule, ceil_instant(start)))
+        fixed = has_fixed_offset(zone) and not key_format.has_offset
+        object.__setattr__(self, "_fixed_shift", offset_at(zone, 0) if fixed else None)
         self._check_keys_read_back()
 
     @staticmethod
@@ -226,6 +234,9 @@ class TimeWindowPartitionsDefinition:
         Hour-wildcard schedules give the second of two equal wall times its UTC offset
         in %z form, unless fmt has %z already (Dagster's dst_safe_strftime).
         """
+        shift = self._fixed_shift
+        if shift is not None:  # no fold in a fixed-offset zone
+            return strftime(self.fmt, gmtime(instant + shift))
         moment = to_datetime(self._zone, instant)
         key = moment.strftime(self.fmt)
         if moment.fold and self._schedule.every_hour and not self._format.has_offset:
