@@ -57,6 +57,7 @@ from arco_grpc.store import (
 from arco_grpc.store.payloads import decode_payload
 
 _MILLISECOND = timedelta(milliseconds=1)
+_RUNNING = int(RunState.RUNNING)
 
 # A run begun by a lease: (backfill id, the lease, its target position, the stream version of the event
 # that leased it, its position among that event's leases, when, the chunk's previous run id). Its row is
@@ -170,11 +171,11 @@ def run_record(run: NewRun, sequence: int, spec: BackfillCreated) -> RunRecord:
     """The row of a run begun by a lease, whose event has global sequence ``sequence``."""
     backfill_id, event, target, _, position, at, previous_run_id = run
     partitions = event.partitions
+    # Positional (RunRecord's field order, up to lease_position): one per lease, and keywords cost more.
     record = RunRecord(
-        run_key=event.run_key, backfill_id=backfill_id, asset_key=event.asset_key, round=event.round,
-        chunk_index=event.index, attempt=event.attempt, created_at=at, run_id=event.run_id, target_position=target,
-        worker_id=event.worker_id, state=int(RunState.RUNNING), lease_sequence=sequence,
-        partitions=encode_subset(partitions), partition_count=partitions.count, lease_position=position,
+        event.run_key, backfill_id, event.asset_key, event.round, event.index, event.attempt, at, event.run_id,
+        target, event.worker_id, _RUNNING, sequence, None, encode_subset(partitions), partitions.count, None, 0, "",
+        (), False, position,
     )
     if event.waited_for:
         record.waited_for = event.waited_for
@@ -300,20 +301,21 @@ async def write_projection(transaction: Transaction, writes: Writes, stored: lis
         await transaction.add_backfill_transition(transition)
     for round_record in writes.rounds:
         await transaction.put_round(round_record)
+    # Every chunk and run written belongs to a backfill folded here: its spec and stream, once per backfill.
+    specs = {backfill_id: projected.backfill.spec for backfill_id, projected in writes.backfills.items()}
     if writes.chunks:
         await transaction.put_chunks([
-            chunk_record(writes.backfills[backfill_id].backfill.spec, chunk, at)
-            for (backfill_id, _), (chunk, at) in writes.chunks.items()
+            chunk_record(specs[backfill_id], chunk, at) for (backfill_id, _), (chunk, at) in writes.chunks.items()
         ])
     if writes.new_runs or writes.queued_runs:
         sequences = {(event.stream_id, event.stream_version): event.sequence for event in stored}
+        streams = {backfill_id: backfill_stream(backfill_id) for backfill_id in specs}
         queued = [
             queued_run_record(run, sequences[(backfill_stream(run[0].backfill_id), run[1])])
             for run in writes.queued_runs
         ]
         await transaction.record_runs(queued + [
-            run_record(run, sequences[(backfill_stream(run[0]), run[3])], writes.backfills[run[0]].backfill.spec)
-            for run in writes.new_runs
+            run_record(run, sequences[(streams[run[0]], run[3])], specs[run[0]]) for run in writes.new_runs
         ])
     if writes.run_starts:
         await transaction.start_runs(writes.run_starts)

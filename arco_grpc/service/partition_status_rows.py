@@ -19,6 +19,7 @@ under the old one stay with it.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -93,6 +94,28 @@ def encode_status(status: PartitionStatus) -> bytes:
     return message.SerializeToString(deterministic=True)
 
 
+# The statuses this process encoded last, by their bytes: a row's next update starts from the bytes its
+# last one wrote, so it skips decoding them. A miss decodes; bounded (and shared by every store's writer).
+_DECODED: dict[bytes, PartitionStatus] = {}
+_DECODED_LIMIT = 256
+_DECODED_LOCK = threading.Lock()  # several stores (several writer threads) may share this process
+
+
+def _decoded(stored: bytes | None) -> PartitionStatus:
+    if stored is None:
+        return PartitionStatus()
+    with _DECODED_LOCK:
+        cached = _DECODED.get(stored)
+    return decode_status(stored) if cached is None else cached
+
+
+def _remember(encoded: bytes, status: PartitionStatus) -> None:
+    with _DECODED_LOCK:
+        if len(_DECODED) >= _DECODED_LIMIT:
+            _DECODED.pop(next(iter(_DECODED)))  # the oldest
+        _DECODED[encoded] = status
+
+
 @dataclass(frozen=True, slots=True)
 class ChunkEventsUpdate:
     """The :class:`~arco_grpc.store.model.StatusUpdate` of a row by chunk events, in order.
@@ -104,7 +127,10 @@ class ChunkEventsUpdate:
     events: tuple[ChunkEvent, ...]
 
     def __call__(self, stored: bytes | None) -> bytes:
-        return encode_status(apply_chunk_events(decode_status(stored), self.events))
+        status = apply_chunk_events(_decoded(stored), self.events)
+        encoded = encode_status(status)
+        _remember(encoded, status)
+        return encoded
 
     def then(self, later: StatusUpdate) -> StatusUpdate:
         """This update, then ``later``."""

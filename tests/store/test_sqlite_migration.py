@@ -29,7 +29,7 @@ def version_one_database(path: Path) -> bytes:
 async def test_a_version_one_database_is_upgraded_in_place(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     definition = version_one_database(path)
-    assert SCHEMA_VERSION == 8
+    assert SCHEMA_VERSION == 9
 
     store = await open_store(str(path))
     try:
@@ -43,8 +43,10 @@ async def test_a_version_one_database_is_upgraded_in_place(tmp_path: Path) -> No
     with sqlite3.connect(path) as connection:
         versions = [row[0] for row in connection.execute("SELECT version FROM schema_version ORDER BY version")]
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        indexes = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert versions == list(range(1, SCHEMA_VERSION + 1))
     assert set(PROJECTION_TABLES) <= tables
+    assert "chunks_by_state" not in indexes and "runs_by_chunk" in indexes
     # Opening again applies nothing twice.
     await (await open_store(str(path))).close()
     with sqlite3.connect(path) as connection:

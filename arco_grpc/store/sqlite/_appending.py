@@ -30,7 +30,15 @@ from arco_grpc.errors import ArcoError
 from arco_grpc.store.errors import RequestIdReused, WrongExpectedVersion
 from arco_grpc.store.model import AppendResult, AppendUnit, StoredEvent, from_microseconds, to_microseconds
 from arco_grpc.store.sqlite._statements import Statement, execute_rows
-from arco_grpc.store.sqlite._transaction import NeedsDatabase, SqliteTransaction, Write, execute_writes
+from arco_grpc.store.sqlite._transaction import (
+    STATUS_VALUE,
+    NeedsDatabase,
+    SqliteTransaction,
+    StoredStatuses,
+    Write,
+    execute_writes,
+    status_keys,
+)
 from arco_grpc.store.sqlite._writer import WriterConnection
 
 EVENT_COLUMNS = "sequence, stream_id, stream_version, event_type, payload, request_id, recorded_at_us"
@@ -251,30 +259,35 @@ async def plan_fast(units: list[AppendUnit], last: int) -> FastBatch | None:
     )
 
 
-def _unexpected(connection: sqlite3.Connection, batch: FastBatch) -> bool:
-    """True when the database is not where the plan assumed it (another process wrote to it).
+def _check(connection: sqlite3.Connection, batch: FastBatch) -> StoredStatuses | None:
+    """None when the database is not where the plan assumed it (another process wrote to it); else the
+    status rows the batch updates, as stored.
 
-    One query (one step of the writer thread): the last sequence, each stream's version, and whether any
-    of the batch's request ids was seen.
+    One query (one step of the writer thread): the last sequence, each stream's version, whether any
+    of the batch's request ids was seen, and the status rows (read here to save their own step).
     """
     streams = list(batch.stream_versions)
     ids = batch.request_ids[:_IN_BATCH]
-    checks = [_LAST_SEQUENCE_VALUE, *[f"({_STREAM_VERSION})" for _ in streams]]
+    statuses = status_keys(batch.writes)[:_IN_BATCH]
+    checks = [_LAST_SEQUENCE_VALUE, *[f"({_STREAM_VERSION})" for _ in streams], *[STATUS_VALUE for _ in statuses]]
     if ids:
         checks.append(f"EXISTS (SELECT 1 FROM requests WHERE request_id IN ({', '.join('?' for _ in ids)}))")
-    found = connection.execute("SELECT " + ", ".join(checks), [*streams, *ids]).fetchone()
+    found = connection.execute(
+        "SELECT " + ", ".join(checks), [*streams, *[part for key in statuses for part in key], *ids]
+    ).fetchone()
     if found[0] != batch.expected_sequence:
-        return True
+        return None
     if any((version or 0) != batch.stream_versions[stream] for stream, version in zip(streams, found[1:])):
-        return True
+        return None
     if ids and found[-1]:
-        return True
+        return None
     for start in range(_IN_BATCH, len(batch.request_ids), _IN_BATCH):  # more ids than one query binds
         chunk = batch.request_ids[start : start + _IN_BATCH]
         marks = ", ".join("?" for _ in chunk)
         if connection.execute(f"SELECT 1 FROM requests WHERE request_id IN ({marks}) LIMIT 1", chunk).fetchall():
-            return True
-    return False
+            return None
+    first = 1 + len(streams)
+    return {key: None if value is None else bytes(value) for key, value in zip(statuses, found[first:])}
 
 
 def commit_fast(connection: sqlite3.Connection, batch: FastBatch) -> bool:
@@ -285,11 +298,12 @@ def commit_fast(connection: sqlite3.Connection, batch: FastBatch) -> bool:
     """
     connection.execute("BEGIN IMMEDIATE")
     try:
-        if _unexpected(connection, batch):
+        statuses = _check(connection, batch)
+        if statuses is None:
             connection.execute("ROLLBACK")
             return False
         execute_rows(connection, _INSERT_EVENTS, batch.event_rows)
-        execute_writes(connection, batch.writes)
+        execute_writes(connection, batch.writes, statuses)
         execute_rows(connection, _INSERT_REQUESTS, batch.request_rows)
         connection.execute("COMMIT")
         return True

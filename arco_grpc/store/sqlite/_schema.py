@@ -273,6 +273,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
     ),
+    # 9: chunks_by_state went unused (every chunk query searches the primary key by backfill, as fast) and
+    # cost an index write at every chunk row write (a state change is a delete and an insert).
+    ("DROP INDEX chunks_by_state",),
 )
 
 # The derived tables, in the order a rebuild empties and refills them.

@@ -7,9 +7,11 @@ two thread switches. ``executemany`` steps once per row; a multi-row
 statement (``INSERT ... VALUES (...), (...)``, ``UPDATE ... FROM (VALUES
 ...)``, ``... IN (VALUES ...)``) steps once for many rows. (Measured with a
 busy loop thread: sixteen inserts and a commit took 2.5 ms of CPU and 135 ms
-as sixteen steps, 0.8 ms and 30 ms as one.) Rows are cut into pieces whose
-sizes are powers of two, so that each statement has a handful of texts,
-prepared once each and kept in the connection's statement cache.
+as sixteen steps, 0.8 ms and 30 ms as one.) Up to 16 rows go in one step
+of their exact count; more are cut into pieces whose sizes are multiples of
+16 (a remainder up to 16 last), so that a statement has at most 31 texts,
+prepared once each and kept in the connection's statement cache
+(:data:`STATEMENT_CACHE_SIZE`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ from typing import Any
 # Rows per step at most: 256 rows of the widest row (30 columns) bind 7,680
 # variables, well below SQLite's limit of 32,766.
 MAX_ROWS_PER_STEP = 256
+# Row counts up to this many get a text of their own; above it, pieces are multiples of it.
+_EXACT_ROWS = 16
+# Prepared statements the writer connection keeps: every row-count text of the hot statements, with room.
+STATEMENT_CACHE_SIZE = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,16 +52,18 @@ class Statement:
         return _text(self, rows)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=STATEMENT_CACHE_SIZE * 2)
 def _text(statement: Statement, rows: int) -> str:
     return statement.head + ", ".join([statement.row] * rows) + statement.tail
 
 
 def pieces(count: int) -> Iterator[tuple[int, int]]:
-    """``(start, size)`` of consecutive pieces covering ``count`` rows, each a power of two in size."""
+    """``(start, size)`` of consecutive pieces covering ``count`` rows: one piece for up to 16 rows, else
+    pieces of a multiple of 16 rows (at most :data:`MAX_ROWS_PER_STEP`) and a remainder of up to 16."""
     start = 0
     while start < count:
-        size = min(MAX_ROWS_PER_STEP, 1 << ((count - start).bit_length() - 1))
+        left = count - start
+        size = left if left <= _EXACT_ROWS else min(MAX_ROWS_PER_STEP, left - left % _EXACT_ROWS)
         yield start, size
         start += size
 

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from arco_grpc.store.sqlite._statements import STATEMENT_CACHE_SIZE
+
 T = TypeVar("T")
 
 
@@ -36,7 +38,9 @@ class WriterConnection:
 
         def connect() -> sqlite3.Connection:
             # isolation_level=None: the driver never opens transactions behind our back.
-            connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            connection = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, cached_statements=STATEMENT_CACHE_SIZE
+            )
             try:
                 for pragma in pragmas:
                     connection.execute(pragma)
