@@ -44,9 +44,9 @@ from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, ba
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2_grpc, catalog_service_pb2_grpc  # noqa: E402
 from arco_grpc._gen.arco.orchestration.v1 import catalog_service_pb2 as capi, partitions_pb2 as p  # noqa: E402
 from arco_grpc._gen.arco.orchestration.v1 import worker_service_pb2 as w, worker_service_pb2_grpc  # noqa: E402
-from arco_grpc.service.convert_partitions import datetime_to_proto  # noqa: E402
 from arco_grpc.planning.backfill_ids import backfill_id_for_request  # noqa: E402
 from arco_grpc.server import start_server  # noqa: E402
+from arco_grpc.service.convert_partitions import datetime_to_proto  # noqa: E402
 from arco_grpc.store import open_store  # noqa: E402
 
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
