@@ -64,6 +64,31 @@ def chunk_selection(selection: Selection, chunk_size: int, index: int, order: Di
     return selection.slice(start, stop)
 
 
+def chunk_selections(
+    selection: Selection, chunk_size: int, start: int, stop: int, order: DispatchOrder
+) -> list[Selection]:
+    """``chunk_selection`` of each chunk index from ``start`` to ``stop - 1`` (a one-range selection without a
+    call per chunk: dispatch plans a lease's chunks together)."""
+    if start >= stop:
+        return []
+    if not (isinstance(selection, PartitionSubset) and len(selection.ranges) == 1):
+        return [chunk_selection(selection, chunk_size, index, order) for index in range(start, stop)]
+    count = selection.count
+    if start < 0 or stop > chunk_count(count, chunk_size):
+        chunk_positions(start if start < 0 else stop - 1, chunk_size, count, order)  # raises the IndexError
+    first = selection.ranges[0][0]
+    end = first + count
+    if order is DispatchOrder.BACKWARD:
+        return [
+            PartitionSubset(((max(first, end - (index + 1) * chunk_size), end - index * chunk_size),))
+            for index in range(start, stop)
+        ]
+    return [
+        PartitionSubset(((first + index * chunk_size, min(first + (index + 1) * chunk_size, end)),))
+        for index in range(start, stop)
+    ]
+
+
 def _position_runs(selection: Selection, partitions: Selection) -> list[tuple[int, int]]:
     """Ascending runs ``[start, stop)`` of positions in ``selection`` of the partitions also in ``partitions``."""
     runs: list[tuple[int, int]] = []

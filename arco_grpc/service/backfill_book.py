@@ -39,7 +39,7 @@ from arco_grpc.domain.outcomes import unite, without
 from arco_grpc.partitions.selection import AnySubset
 from arco_grpc.partitions.subset import PartitionSubset
 from arco_grpc.planning.asset_graph import BackfillGraph
-from arco_grpc.planning.chunks import chunk_count, chunk_selection, chunks_within
+from arco_grpc.planning.chunks import chunk_count, chunk_selection, chunk_selections, chunks_within
 from arco_grpc.service.backfill_fold import FoldState, Writes, fold_event
 from arco_grpc.service.backfill_messages import TRANSITION_LIMIT, backfill_to_proto
 from arco_grpc.service.backfill_plans import ResolvedPlan
@@ -240,12 +240,12 @@ class BackfillBook:
             cursor = self.cursors[position]
             stop = min(self.round_chunk_counts[position], cursor + limit - len(picked))
             if cursor < stop:
-                source, size = self.sources[position], target.target.chunk_size
                 asset_key = target.asset_key
+                selections = chunk_selections(self.sources[position], target.target.chunk_size, cursor, stop, order)
+                # Chunk.planned of each, without a call per chunk.
                 picked.extend(
-                    Chunk.planned(ChunkKey(position, round_number, index), asset_key,
-                                  chunk_selection(source, size, index, order))
-                    for index in range(cursor, stop)
+                    Chunk(ChunkKey(position, round_number, index), asset_key, partitions, partitions.count, partitions)
+                    for index, partitions in zip(range(cursor, stop), selections)
                 )
             if len(picked) >= limit:
                 break

@@ -84,7 +84,11 @@ class Dispatcher:
         self._turn_after = -1  # created_sequence of the backfill served last
         self._changed = asyncio.Event()
         self._wake = asyncio.Event()
-        self._deadlines: list[tuple[datetime, int, str, str]] = []  # (when, kind, backfill, run id)
+        # (when, kind, tie-breaker, backfill, run ids): leases granted together share one entry (see _lease_started);
+        # the tie-breaker keeps the comparison away from the run ids, which grow while the entry is open.
+        self._deadlines: list[tuple[datetime, int, int, str, list[str]]] = []
+        self._pushed = itertools.count()
+        self._open: tuple[datetime, str, list[str]] | None = None  # the lease entry still taking runs
         self._reaper: asyncio.Task[None] | None = None
         self.closing = False
         self.waiting = 0  # LeaseChunks calls waiting for work now
@@ -123,21 +127,29 @@ class Dispatcher:
         """The clock moved (tests with a manual clock): re-check every deadline now."""
         self._wake.set()
 
-    def _push(self, when: datetime, kind: int, backfill_id: str, run_id: str) -> None:
+    def _push(self, when: datetime, kind: int, backfill_id: str, run_ids: list[str]) -> None:
         earliest = self._deadlines[0][0] if self._deadlines else None
-        heapq.heappush(self._deadlines, (when, kind, backfill_id, run_id))
+        heapq.heappush(self._deadlines, (when, kind, next(self._pushed), backfill_id, run_ids))
         if earliest is None or when < earliest:
             self._wake.set()
 
     def _lease_started(self, book: BackfillBook, lease: LiveLease) -> None:
-        self._push(lease.expires_at, 0, book.backfill_id, lease.run_id)
+        # The leases of one call share their expiry: they join one deadline entry (a list append per lease
+        # rather than a heap entry), until a lease of another expiry or backfill opens the next.
+        open_entry = self._open
+        if open_entry is not None and open_entry[0] == lease.expires_at and open_entry[1] == book.backfill_id:
+            open_entry[2].append(lease.run_id)
+            return
+        run_ids = [lease.run_id]
+        self._open = (lease.expires_at, book.backfill_id, run_ids)
+        self._push(lease.expires_at, 0, book.backfill_id, run_ids)
 
     def _retry_scheduled(self, book: BackfillBook, when: datetime) -> None:
-        self._push(when, 1, book.backfill_id, "")
+        self._push(when, 1, book.backfill_id, [])
 
     def extended(self, book: BackfillBook, lease: LiveLease) -> None:
         """A heartbeat moved ``lease``'s expiry."""
-        self._push(lease.expires_at, 0, book.backfill_id, lease.run_id)
+        self._lease_started(book, lease)
 
     # -- leasing ---------------------------------------------------------------------
 
@@ -259,17 +271,22 @@ class Dispatcher:
         retries_due = False
         lapsed = 0
         while self._deadlines and self._deadlines[0][0] <= now:
-            _, kind, backfill_id, run_id = heapq.heappop(self._deadlines)
+            _, kind, _, backfill_id, run_ids = heapq.heappop(self._deadlines)
+            if self._open is not None and run_ids is self._open[2]:
+                self._open = None  # out of the heap: no lease may join it now
             if kind == 1:
                 retries_due = True
                 continue
             book = self.live.loaded(backfill_id)
-            lease = None if book is None else book.leases.get(run_id)
-            if book is None or lease is None or lease.expires_at > now:
-                continue  # ended, reloaded, or extended since this deadline was set
-            staging = stagings.setdefault(backfill_id, Staging.empty())
-            book.apply(decide_expiry(book.backfill, book.chunks[lease.key]), now, None, staging)
-            lapsed += 1
+            if book is None:
+                continue  # not loaded: its leases are registered again when it loads
+            for run_id in run_ids:
+                lease = book.leases.get(run_id)
+                if lease is None or lease.expires_at > now:
+                    continue  # ended or extended since this deadline was set
+                staging = stagings.setdefault(backfill_id, Staging.empty())
+                book.apply(decide_expiry(book.backfill, book.chunks[lease.key]), now, None, staging)
+                lapsed += 1
         if retries_due or stagings:
             self.notify()
         commits = [self.live.submit(staging, at=now, method="LapseLeases") for staging in stagings.values()]

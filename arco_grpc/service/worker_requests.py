@@ -129,27 +129,32 @@ def lease_request_from_proto(request: wapi.LeaseChunksRequest) -> tuple[LeaseAsk
     Raises:
         InvalidArgument: a field is malformed or out of range.
     """
-    check_worker_id(request.worker_id)
-    if request.max_chunks < 0:
-        raise InvalidArgument(f"max_chunks may not be negative, got {request.max_chunks}; 0 means 1", field="max_chunks")
-    for position, key in enumerate(request.asset_keys):
-        check_asset_key(key, f"asset_keys[{position}]")
-    for key in request.tags:
-        if not key:
-            raise InvalidArgument("tag keys may not be empty", field="tags")
+    worker_id = request.worker_id
+    check_worker_id(worker_id)
+    max_chunks = request.max_chunks
+    if max_chunks < 0:
+        raise InvalidArgument(f"max_chunks may not be negative, got {max_chunks}; 0 means 1", field="max_chunks")
+    # Empty lists, maps and durations are the usual case: tested first (iterating them costs more).
+    asset_keys = request.asset_keys
+    if asset_keys:
+        for position, key in enumerate(asset_keys):
+            check_asset_key(key, f"asset_keys[{position}]")
+    tags = request.tags
+    if tags and not all(tags):
+        raise InvalidArgument("tag keys may not be empty", field="tags")
     wait = _duration(request.wait_timeout, "wait_timeout")
     if wait > MAX_WAIT:
         raise InvalidArgument(f"wait_timeout is at most 60 s, got {wait.total_seconds()} s", field="wait_timeout")
-    ttl = lease_ttl_of(request.lease_ttl, request.HasField("lease_ttl")) or DEFAULT_LEASE_TTL
+    ttl = (lease_ttl_of(request.lease_ttl, True) if request.HasField("lease_ttl") else None) or DEFAULT_LEASE_TTL
     identity = identify_request("LeaseChunks", request) if request.request_id else None
     ask = LeaseAsk(
-        worker_id=request.worker_id,
-        max_chunks=min(request.max_chunks or 1, MAX_CHUNKS_PER_LEASE),
-        assets=frozenset(request.asset_keys) or None,
-        tags=tuple(sorted(request.tags.items())),
+        worker_id=worker_id,
+        max_chunks=min(max_chunks or 1, MAX_CHUNKS_PER_LEASE),
+        assets=frozenset(asset_keys) if asset_keys else None,
+        tags=tuple(sorted(tags.items())) if tags else (),
         ttl=ttl,
     )
-    return ask, wait.total_seconds(), identity
+    return ask, (wait.total_seconds() if wait else 0.0), identity
 
 
 def lease_ref_from_proto(message: wapi.ChunkLease, field: str) -> LeaseRef:

@@ -231,3 +231,17 @@ def test_fixed_offset_keys_are_the_local_strftime(zone: str, fmt: str, minutes: 
     index = minutes % space.count
     window_start, _ = space.window_at(index)
     assert space.key_at(index) == window_start.strftime(fmt)
+
+
+@given(definitions(cadences() | st.sampled_from(OTHER_CRONS)), st.integers(0, 10**9), st.integers(1, 3000))
+def test_keys_of_a_range_are_the_keys_at_each_index(
+    drawn: tuple[str, str, datetime, datetime], seed: int, length: int
+) -> None:
+    """keys() makes a range's instants a stretch of constant offset at a time; each key must be key_at's."""
+    cron, zone, start, as_of = drawn
+    definition = TimeWindowPartitionsDefinition.create(start=start, cron_schedule=cron, timezone=zone)
+    # Years of windows: ranges cross DST changes and year ends.
+    space = definition.space(as_of + timedelta(days=seed % 1500))
+    first = seed % (space.count + 1)
+    keys = space.keys(first, first + length)
+    assert keys == [space.key_at(index) for index in range(first, min(first + length, space.count))]

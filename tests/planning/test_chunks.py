@@ -7,7 +7,14 @@ from hypothesis import strategies as st
 from arco_grpc.domain.backfill import DispatchOrder
 from arco_grpc.partitions.multi_subset import MultiPartitionSubset
 from arco_grpc.partitions.subset import PartitionSubset
-from arco_grpc.planning.chunks import chunk_count, chunk_positions, chunk_selection, chunks_within, run_key
+from arco_grpc.planning.chunks import (
+    chunk_count,
+    chunk_positions,
+    chunk_selection,
+    chunk_selections,
+    chunks_within,
+    run_key,
+)
 
 
 def test_chunk_count_rounds_up():
@@ -37,6 +44,26 @@ def test_chunks_partition_the_selection_in_order(ranges, size, order):
     expected = list(selection.indices())
     assert flattened == (expected[::-1] if order is DispatchOrder.BACKWARD else expected)
     assert all(chunk.count == size for chunk in chunks[:-1])
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 200), st.integers(1, 40)), min_size=1, max_size=3),
+    st.integers(1, 9),
+    st.sampled_from(list(DispatchOrder)),
+    st.integers(0, 60),
+    st.integers(0, 60),
+)
+def test_chunk_selections_are_each_chunks_selection(ranges, size, order, start, length):
+    selection = PartitionSubset.from_ranges((a, a + n) for a, n in ranges)
+    stop = min(start + length, chunk_count(selection.count, size))
+    assert chunk_selections(selection, size, start, stop, order) == [
+        chunk_selection(selection, size, index, order) for index in range(start, stop)
+    ]
+
+
+def test_chunk_selections_refuse_chunks_past_the_plan():
+    with pytest.raises(IndexError):
+        chunk_selections(PartitionSubset.of_range(10, 30), 7, 2, 4, DispatchOrder.FORWARD)
 
 
 def test_run_key_is_a_pure_function_of_its_inputs():

@@ -9,8 +9,10 @@ from arco_grpc._gen.arco.orchestration.v1 import worker_service_pb2 as wapi
 from tests.service.backfill_helpers import target
 from tests.service.builders import key_range
 from tests.service.test_worker_support import (  # noqa: F401 - served_workers is a fixture
+    FAILED,
     Workers,
     eventually,
+    no_backoff,
     served_workers,
 )
 
@@ -40,6 +42,33 @@ async def test_chunks_go_out_in_plan_order_forward_and_backward(served_workers: 
     first = (await w.lease("w1"))[0]
     assert (first.index, first.first_key, first.last_key) == (0, "2024-02-20", "2024-02-14")
     assert list(first.partition_keys) == [f"2024-02-{d:02d}" for d in range(20, 13, -1)]
+
+
+def days(month: int, *numbers: int) -> list[str]:
+    return [f"2024-{month:02d}-{d:02d}" for d in numbers]
+
+
+async def test_chunks_leased_together_each_carry_their_own_keys(served_workers: Workers) -> None:
+    """The keys of one call's chunks are made together; a retried chunk among new ones keeps its own."""
+    w = served_workers
+    await w.create("fwd", target("orders", JANUARY), chunk_size=2, retry_policy=no_backoff())
+    first = await w.lease("w1", 3)
+    await w.complete("w1", first[1], FAILED)  # chunk 1 goes out again before chunk 3
+    together = await w.lease("w1", 4)
+    assert [(c.index, list(c.partition_keys), c.first_key, c.last_key) for c in together] == [
+        (1, days(1, 3, 4), "2024-01-03", "2024-01-04"), (3, days(1, 7, 8), "2024-01-07", "2024-01-08"),
+        (4, days(1, 9, 10), "2024-01-09", "2024-01-10"), (5, days(1, 11, 12), "2024-01-11", "2024-01-12"),
+    ]
+
+    await w.create("bwd", target("orders", FEBRUARY), chunk_size=3, order=B.ORDER_BACKWARD, retry_policy=no_backoff(),
+                   tags={"order": "backward"})
+    first = await w.lease("w2", 2, tags={"order": "backward"})
+    await w.complete("w2", first[0], FAILED)
+    together = await w.lease("w2", 3, tags={"order": "backward"})
+    assert [(c.index, list(c.partition_keys), c.first_key, c.last_key) for c in together] == [
+        (0, days(2, 20, 19, 18), "2024-02-20", "2024-02-18"), (2, days(2, 14, 13, 12), "2024-02-14", "2024-02-12"),
+        (3, days(2, 11, 10, 9), "2024-02-11", "2024-02-09"),
+    ]
 
 
 async def test_pause_stops_new_leases_while_leased_chunks_finish_and_resume_continues(served_workers: Workers) -> None:

@@ -245,3 +245,27 @@ async def test_a_completion_batch_answers_each_completion(served_workers: Worker
     # One event for the call, holding each outcome once (the repeat of chunk 0 wrote nothing).
     completed = [e.payload.chunks_completed for e in await w.events(backfill_id) if e.type == "ChunksCompleted"]
     assert [[o.WhichOneof("kind") for o in c.outcomes] for c in completed] == [["succeeded", "failed", "succeeded"]]
+
+
+async def test_leases_granted_together_lapse_together_unless_extended_or_ended(served_workers: Workers) -> None:
+    """One call's leases share a deadline: each still lapses on its own expiry, and only if still held."""
+    w = served_workers
+    backfill_id = await w.create(
+        "c-1", target("orders", key_range("2024-01-01", "2024-01-28")), retry_policy=no_backoff(10)
+    )  # 4 chunks of 7
+    first, extended, *_ = await w.lease("w1", 4, ttl=10)
+    await w.complete("w1", first)
+    await w.advance(8)
+    await w.heartbeat("w1", [extended], ttl=20)
+
+    assert await w.advance(2) == 2  # t=10: the two others lapse; the extended one runs on to t=28
+    states = [(await w.chunk(backfill_id, "orders", index)).state for index in range(4)]
+    assert states == [C.STATE_SUCCEEDED, C.STATE_LEASED, C.STATE_PENDING, C.STATE_PENDING]
+    assert await w.advance(18) == 1
+
+    # t=28. A deadline passed and the clock moved back: a lease with that same expiry lapses all the same.
+    assert len(await w.lease("w2", 2, ttl=10)) == 2  # until t=38
+    assert await w.advance(10) == 2
+    w.clock.now -= timedelta(seconds=10)
+    assert len(await w.lease("w2", 1, ttl=10)) == 1  # until t=38 again
+    assert await w.advance(10) == 1

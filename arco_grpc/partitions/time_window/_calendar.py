@@ -145,3 +145,16 @@ class WallGrid:
         """The matching wall time with ``number`` matching wall times before it."""
         rank, slot = divmod(number, self._per_day)
         return (self.days.nth(rank) - UNIX_EPOCH_ORDINAL) * SECONDS_PER_DAY + self.times[slot]
+
+    def points(self, start: int, stop: int) -> list[int]:
+        """``point`` of each number from ``start`` to ``stop - 1``, a day at a time."""
+        per_day, times = self._per_day, self.times
+        found: list[int] = []
+        number = start
+        while number < stop:
+            rank, slot = divmod(number, per_day)
+            day = (self.days.nth(rank) - UNIX_EPOCH_ORDINAL) * SECONDS_PER_DAY
+            end = min(per_day, slot + stop - number)
+            found.extend([day + time for time in times[slot:end]])
+            number += end - slot
+        return found

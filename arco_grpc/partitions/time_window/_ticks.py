@@ -43,6 +43,10 @@ class TickSequence(Protocol):
         """The Unix instant of tick ``index`` (0 = first tick at or after the anchor)."""
         ...
 
+    def instants(self, start: int, stop: int) -> list[int]:
+        """The instants of ticks ``start`` to ``stop - 1``, in order."""
+        ...
+
 
 class _YearSums:
     """Signed sums of a per-year total from a reference year, extended lazily both ways."""
@@ -116,21 +120,42 @@ class EveryHourTicks:
             base = self._year_base[year] = self._absolute(year_start(year))
         return base
 
-    def instant(self, index: int) -> int:
-        grid = self._grid
+    def _year_of(self, index: int) -> int:
+        """The year that holds tick ``index``."""
         # Guess the year from the grid alone, then step until the year holds the tick.
-        year = wall_year(grid.point(index + self._reference))
+        year = wall_year(self._grid.point(index + self._reference))
         while True:
             if index < self._before_year(year):
                 year -= 1
             elif index >= self._before_year(year + 1):
                 year += 1
             else:
-                break
-        for before, first, in_segment, offset in self._segments_of(year):
+                return year
+
+    def instant(self, index: int) -> int:
+        grid = self._grid
+        for before, first, in_segment, offset in self._segments_of(self._year_of(index)):
             if index < before + in_segment:
                 return grid.point(first + index - before) - offset
         raise AssertionError("tick not found in the year that holds it")
+
+    def instants(self, start: int, stop: int) -> list[int]:
+        # A stretch of constant offset at a time: the same instants as instant() of each (keys are made for
+        # every partition of every leased chunk, and locating the year per tick cost more than the rest).
+        found: list[int] = []
+        if start >= stop:
+            return found
+        grid = self._grid
+        index, year = start, self._year_of(start)
+        while index < stop:
+            for before, first, in_segment, offset in self._segments_of(year):
+                end = min(stop, before + in_segment)
+                if index < end:
+                    points = grid.points(first + index - before, first + end - before)
+                    found.extend([point - offset for point in points])
+                    index = end
+            year += 1
+        return found
 
     def _segments_of(self, year: int) -> list[tuple[int, int, int, int]]:
         """The year's stretches of constant offset, as (ticks before it, first grid number, ticks in it, offset).
@@ -251,6 +276,9 @@ class RestrictedHourTicks:
             if following == number:
                 return self._fire(number)
             number = following
+
+    def instants(self, start: int, stop: int) -> list[int]:
+        return [self.instant(index) for index in range(start, stop)]
 
 
 def tick_sequence(zone: ZoneInfo, schedule: CronSchedule, anchor: int) -> TickSequence:

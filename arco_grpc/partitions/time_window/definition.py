@@ -243,6 +243,15 @@ class TimeWindowPartitionsDefinition:
             key += moment.strftime("%z")
         return key
 
+    def _keys_of_instants(self, instants: list[int]) -> list[str]:
+        """``_key_of_instant`` of each of ``instants`` (one loop: keys are made for every leased partition)."""
+        shift = self._fixed_shift
+        if shift is not None:
+            fmt = self.fmt
+            return [strftime(fmt, gmtime(instant + shift)) for instant in instants]
+        key_of = self._key_of_instant
+        return [key_of(instant) for instant in instants]
+
     def _tick_index_of_key(self, key: str, *, lowest: int, highest: int) -> int | None:
         """The tick index whose key is ``key``, looking only at ticks in [lowest, highest]."""
         parsed = self._format.parse(key)

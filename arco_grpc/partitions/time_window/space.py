@@ -100,6 +100,4 @@ class TimeWindowSpace(PartitionSpace):
 
     def keys(self, start: int, stop: int) -> list[str]:
         start, stop = max(start, 0), min(stop, self._count)
-        key_of = self.definition._key_of_instant
-        instant = self._ticks.instant
-        return [key_of(instant(i)) for i in range(start, stop)]
+        return self.definition._keys_of_instants(self._ticks.instants(start, stop))
