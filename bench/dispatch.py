@@ -1,5 +1,8 @@
 """Dispatch benchmark (not a test): prints lease/complete rates against a bare gRPC echo, in one run.
 
+A shared machine's speed can drift within minutes, so every load runs once per round
+(3 rounds by default), ratios are taken within a round, and medians are printed.
+
 Starts, in this process, a bare grpc.aio echo server and then a real arco
 server on a temporary SQLite file (synchronous=FULL, as in production), and
 drives both over loopback from a separate client process (so the server has
@@ -18,7 +21,7 @@ the same arrangement). It prints:
   protobuf alone leave on this machine, and arco's share of it;
 - the CPU the client process used per call or chunk (client and server share the machine).
 
-Run: .venv/bin/python bench/dispatch.py [--seconds 3]
+Run: .venv/bin/python bench/dispatch.py [--seconds 2] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -27,9 +30,11 @@ import argparse
 import asyncio
 import multiprocessing
 import resource
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -45,7 +50,7 @@ from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2_grpc, cata
 from arco_grpc._gen.arco.orchestration.v1 import catalog_service_pb2 as capi, partitions_pb2 as p  # noqa: E402
 from arco_grpc._gen.arco.orchestration.v1 import worker_service_pb2 as w, worker_service_pb2_grpc  # noqa: E402
 from arco_grpc.planning.backfill_ids import backfill_id_for_request  # noqa: E402
-from arco_grpc.server import start_server  # noqa: E402
+from arco_grpc.server import RunningServer, start_server  # noqa: E402
 from arco_grpc.service.convert_partitions import datetime_to_proto  # noqa: E402
 from arco_grpc.store import open_store  # noqa: E402
 
@@ -262,65 +267,119 @@ async def measure(kind: str, port: int, seconds: float) -> Measured:
     return Measured(result, cpu_seconds() - before, client_cpu)
 
 
-async def main(seconds: float) -> None:
-    print(f"dispatch benchmark: {CONCURRENCY} concurrent callers, {seconds:.0f} s per measurement, "
+@dataclass(frozen=True)
+class Round:
+    """One round's loads, measured back to back: the echo, the canned ceiling and arco's two cycle loads."""
+
+    echo: Measured
+    canned_single: Measured
+    canned_batched: Measured
+    single: Measured
+    single_appends: float  # appends per group commit
+    batched: Measured
+    batched_appends: float
+
+
+async def measure_arco(running: RunningServer, request_id: str, kind: str, concurrency: int,
+                       seconds: float) -> tuple[Measured, float]:
+    """Runs a cycle load against a fresh backfill (cancelled afterwards); returns it and its appends per commit."""
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+        await create_backfill(channel, request_id, 5_000_000, 1, concurrency)
+        commits, units = running.committer.commits, running.committer.units
+        measured = await measure(kind, running.port, seconds)
+        appends = (running.committer.units - units) / max(1, running.committer.commits - commits)
+        await cancel(channel, request_id)
+    return measured, appends
+
+
+async def measure_round(number: int, echo_port: int, canned_port: int, running: RunningServer,
+                        seconds: float) -> Round:
+    """One round: every load once, in the same minute, so the ratios compare like with like."""
+    return Round(
+        await measure("echo", echo_port, seconds),
+        await measure("1", canned_port, seconds),
+        await measure(str(BATCH), canned_port, seconds),
+        *await measure_arco(running, f"bench-single-{number}", "1", CONCURRENCY, seconds),
+        *await measure_arco(running, f"bench-batched-{number}", str(BATCH), CONCURRENCY * BATCH, seconds),
+    )
+
+
+def report(rounds: list[Round], seconds: float) -> None:
+    """Each round's rates and ratios, then the median of each over the rounds."""
+
+    def rate(measured: Measured) -> float:
+        result = measured.result
+        return (result if isinstance(result, int) else result[0]) / seconds
+
+    for number, one in enumerate(rounds, 1):
+        print(f"round {number}: echo {rate(one.echo):,.0f} calls/s; single {rate(one.single):,.0f} cycles/s "
+              f"({rate(one.single) / rate(one.echo):.1%} of echo, canned {rate(one.canned_single) / rate(one.echo):.1%}); "
+              f"batched {rate(one.batched):,.0f} chunks/s (canned {rate(one.canned_batched):,.0f})")
+
+    def median_of(figure: Callable[[Round], float]) -> float:
+        return statistics.median(figure(one) for one in rounds)
+
+    def cpu(pick: Callable[[Round], Measured], side: str) -> float:
+        """Median CPU per call, cycle or chunk of a load, in microseconds, on ``side`` (server or client)."""
+        return median_of(lambda one: getattr(pick(one), f"{side}_cpu") / (rate(pick(one)) * seconds) * 1e6)
+
+    echo = median_of(lambda one: rate(one.echo))
+    single_ratio = median_of(lambda one: rate(one.single) / rate(one.echo))
+    canned_ratio = median_of(lambda one: rate(one.canned_single) / rate(one.echo))
+    batched = median_of(lambda one: rate(one.batched))
+    print(f"medians over {len(rounds)} round(s), ratios taken within each round:")
+    print(f"echo:                       {echo:10,.0f} calls/s   (server CPU {cpu(lambda one: one.echo, 'server'):5.0f} us, "
+          f"client {cpu(lambda one: one.echo, 'client'):4.0f} us per call)")
+    print(f"canned WorkerService:       {median_of(lambda one: rate(one.canned_single)):10,.0f} cycles/s  "
+          f"({canned_ratio:.1%} of echo), batched {median_of(lambda one: rate(one.canned_batched)):,.0f} chunks/s "
+          "(no decisions, no storage: the wire's ceiling)")
+    print(f"single-chunk cycles:        {median_of(lambda one: rate(one.single)):10,.0f} cycles/s  "
+          f"(server CPU {cpu(lambda one: one.single, 'server'):5.0f} us, client {cpu(lambda one: one.single, 'client'):4.0f} us "
+          f"per cycle, {median_of(lambda one: one.single_appends):.1f} appends per commit)")
+    print(f"  ratio to echo:            {single_ratio:10.1%}   (target: at least 25%; "
+          f"{median_of(lambda one: rate(one.single) / rate(one.canned_single)):.0%} of canned)")
+    print(f"batched (max_chunks {BATCH}):   {batched:10,.0f} chunks/s  "
+          f"(server CPU {cpu(lambda one: one.batched, 'server'):5.0f} us, client {cpu(lambda one: one.batched, 'client'):4.0f} us "
+          f"per chunk, {median_of(lambda one: one.batched_appends):.1f} appends per commit)")
+    print(f"  ratio to 20,000 chunks/s: {batched / 20_000:10.1%}   (target: at least 100%; "
+          f"{median_of(lambda one: rate(one.batched) / rate(one.canned_batched)):.0%} of canned)")
+
+
+async def end_to_end(running: RunningServer) -> None:
+    """A 10,000-partition backfill drained by 4 no-op workers; prints its wall time."""
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+        started = time.perf_counter()
+        backfill_id = await create_backfill(channel, "bench-e2e", 10_000, 10, 32)
+        completed, _ = await in_client_process("drain", running.port, 0)
+        elapsed = time.perf_counter() - started
+        backfill = (await backfill_service_pb2_grpc.BackfillServiceStub(channel).GetBackfill(
+            api.GetBackfillRequest(backfill_id=backfill_id)
+        )).backfill
+    state = bf.Backfill.State.Name(backfill.state)
+    print(f"10,000-partition backfill:  {elapsed:10.2f} s end to end ({completed} chunks of 10, 4 no-op workers, "
+          f"{backfill.progress.partitions_succeeded} partitions succeeded, {state})")
+
+
+async def main(seconds: float, rounds: int) -> None:
+    print(f"dispatch benchmark: {CONCURRENCY} concurrent callers, {seconds:g} s per measurement, {rounds} round(s), "
           "clients in a separate process, SQLite synchronous=FULL")
     echo, echo_port = await start_echo()
-    echoed = await measure("echo", echo_port, seconds)
-    await echo.stop(None)
-    echo_rate = echoed.result / seconds
-    print(f"echo:                       {echo_rate:10,.0f} calls/s   ({echoed.per(echoed.result)} per call)")
-
     canned, canned_port = await start_canned()
-    canned_single = (await measure("1", canned_port, seconds)).result[0] / seconds
-    canned_batched = (await measure(str(BATCH), canned_port, seconds)).result[0] / seconds
-    await canned.stop(None)
-    print(f"canned WorkerService:       {canned_single:10,.0f} cycles/s  ({canned_single / echo_rate:.1%} of echo), "
-          f"batched {canned_batched:,.0f} chunks/s (no decisions, no storage: the wire's ceiling)")
-
     with tempfile.TemporaryDirectory() as directory:
         store = await open_store(str(Path(directory) / "bench.db"))
         running = await start_server(store, clock=lambda: NOW)
-        channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
         try:
-            await catalog_service_pb2_grpc.CatalogServiceStub(channel).ApplyAssets(catalog())
-            await create_backfill(channel, "bench-single", 1_000_000, 1, CONCURRENCY)
-            commits, units = running.committer.commits, running.committer.units
-            single = await measure("1", running.port, seconds)
-            done = single.result[0]
-            cycle_rate = done / seconds
-            print(f"single-chunk cycles:        {cycle_rate:10,.0f} cycles/s  ({single.per(done)} per cycle, "
-                  f"{(running.committer.units - units) / max(1, running.committer.commits - commits):.1f} "
-                  "appends per commit)")
-            print(f"  ratio to echo:            {cycle_rate / echo_rate:10.1%}   (target: at least 25%; "
-                  f"{cycle_rate / canned_single:.0%} of canned)")
-            await cancel(channel, "bench-single")
-
-            await create_backfill(channel, "bench-batched", 5_000_000, 1, CONCURRENCY * BATCH)
-            commits, units = running.committer.commits, running.committer.units
-            batched = await measure(str(BATCH), running.port, seconds)
-            done = batched.result[0]
-            batched_rate = done / seconds
-            print(f"batched (max_chunks {BATCH}):   {batched_rate:10,.0f} chunks/s  ({batched.per(done)} per chunk, "
-                  f"{(running.committer.units - units) / max(1, running.committer.commits - commits):.1f} "
-                  "appends per commit)")
-            print(f"  ratio to 20,000 chunks/s: {batched_rate / 20_000:10.1%}   (target: at least 100%; "
-                  f"{batched_rate / canned_batched:.0%} of canned)")
-            await cancel(channel, "bench-batched")
-
-            started = time.perf_counter()
-            backfill_id = await create_backfill(channel, "bench-e2e", 10_000, 10, 32)
-            completed, _ = await in_client_process("drain", running.port, 0)
-            elapsed = time.perf_counter() - started
-            backfill = (await backfill_service_pb2_grpc.BackfillServiceStub(channel).GetBackfill(
-                api.GetBackfillRequest(backfill_id=backfill_id)
-            )).backfill
-            state = bf.Backfill.State.Name(backfill.state)
-            print(f"10,000-partition backfill:  {elapsed:10.2f} s end to end ({completed} chunks of 10, 4 no-op workers, "
-                  f"{backfill.progress.partitions_succeeded} partitions succeeded, {state})")
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+                await catalog_service_pb2_grpc.CatalogServiceStub(channel).ApplyAssets(catalog())
+            measured = [
+                await measure_round(number, echo_port, canned_port, running, seconds) for number in range(1, rounds + 1)
+            ]
+            report(measured, seconds)
+            await end_to_end(running)
         finally:
-            await channel.close()
             await running.stop(grace=1)
+            await echo.stop(None)
+            await canned.stop(None)
 
 
 async def cancel(channel: grpc.aio.Channel, request_id: str) -> None:
@@ -333,5 +392,7 @@ async def cancel(channel: grpc.aio.Channel, request_id: str) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=3.0)
-    asyncio.run(main(parser.parse_args().seconds))
+    parser.add_argument("--seconds", type=float, default=2.0, help="length of each measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every load; medians are printed")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.seconds, arguments.rounds))
