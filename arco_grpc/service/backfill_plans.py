@@ -118,6 +118,16 @@ class ResolvedPlan:
         return next((t for t in self.targets if t.asset_key == asset_key), None)
 
 
+# What the partition space of an existing target depends on: its asset, the asset version and dynamic
+# definition versions it recorded, and its backfill's as_of. Equal keys give equal spaces.
+PinnedSpaceKey = tuple[str, int, datetime, tuple[tuple[str, int], ...]]
+
+
+def pinned_space_key(target: Target, as_of: datetime) -> PinnedSpaceKey:
+    """The key of the partition space of an existing ``target`` of a backfill resolved at ``as_of``."""
+    return (target.asset_key, target.asset_version, as_of, target.dynamic_versions)
+
+
 def _partitioning(key: str, version: int, definition: bytes) -> AssetPartitioning:
     message = assets_pb2.Asset.FromString(definition)
     partitions = definition_from_proto(message.partitions) if message.HasField("partitions") else None
@@ -174,6 +184,9 @@ class PlanResolver:
         self._assets: _Lru[tuple[str, int], AssetPartitioning] = _Lru(1024)
         self._dynamic: _Lru[tuple[str, int], DynamicKeys] = _Lru(256)
         self._plans: _Lru[str, ResolvedPlan] = _Lru(256)
+        # Many streams share a space and a selector (a sensor's runs, say): both outlive any one plan.
+        self._spaces: _Lru[PinnedSpaceKey, PartitionSpace] = _Lru(256)
+        self._selections: _Lru[tuple[PinnedSpaceKey, str], AnySubset] = _Lru(1024)
         self._deletions = DynamicDeletions(store)
 
     # -- at creation ------------------------------------------------------------
@@ -273,31 +286,53 @@ class PlanResolver:
         cached = self._plans.get(spec.backfill_id)
         if cached is not None:
             return cached
-        targets, assets = [], []
-        for position, target in enumerate(spec.targets):
-            space, selection = await self._resolve_pinned(target, spec.as_of)
-            targets.append(ResolvedTarget(position, target, space, selection))
-            assets.append(await self._asset_at(target.asset_key, target.asset_version))
+        targets = [await self.resolved_target(spec, position) for position in range(len(spec.targets))]
+        assets = [await self._asset_at(target.asset_key, target.asset_version) for target in spec.targets]
         plan = ResolvedPlan(
             spec.backfill_id, spec.order, tuple(targets), graph_of(targets, assets), spec.submitted_run
         )
         self._plans.put(spec.backfill_id, plan)
         return plan
 
-    async def _resolve_pinned(self, target: Target, as_of: datetime) -> tuple[PartitionSpace, AnySubset]:
+    async def resolved_target(self, spec: BackfillCreated, position: int) -> ResolvedTarget:
+        """Target ``position`` of an existing backfill, as its plan resolves it, without the rest of the plan.
+
+        Raises:
+            FailedPrecondition: the recorded versions cannot be found or no longer give the recorded count.
+        """
+        target = spec.targets[position]
+        space = await self.pinned_space(target, spec.as_of)
+        cache_key = (pinned_space_key(target, spec.as_of), target.selector_fingerprint)
+        selection = self._selections.get(cache_key) if target.selector_fingerprint else None
+        if selection is None:
+            selection = select(space, target.selector)
+            if target.selector_fingerprint:
+                self._selections.put(cache_key, selection)
+        if selection.count != target.selected_partition_count:
+            raise self._unplannable(
+                target, f"it now resolves to {selection.count} partitions instead of {target.selected_partition_count}"
+            )
+        # The plan chunks what the reprocess policy left (frozen in the target at creation).
+        return ResolvedTarget(position, target, space, remaining_selection(selection, target.skipped))
+
+    async def pinned_space(self, target: Target, as_of: datetime) -> PartitionSpace:
+        """The partitions of an existing ``target``'s asset at ``as_of``, against the versions it recorded (cached).
+
+        Raises:
+            FailedPrecondition: the recorded versions cannot be found, or the recorded definition has no partitions.
+        """
+        key = pinned_space_key(target, as_of)
+        space = self._spaces.get(key)
+        if space is not None:
+            return space
         asset = await self._asset_at(target.asset_key, target.asset_version)
         if asset.definition is None:
             raise self._unplannable(target, "its recorded definition has no partitions")
         versions = dict(target.dynamic_versions)
         keys = {name: await self._dynamic_keys_at(name, versions.get(name, 0)) for name in dynamic_names(asset.definition)}
         space = partition_space(asset.definition, as_of=as_of, dynamic_keys=keys.__getitem__)
-        selection = select(space, target.selector)
-        if selection.count != target.selected_partition_count:
-            raise self._unplannable(
-                target, f"it now resolves to {selection.count} partitions instead of {target.selected_partition_count}"
-            )
-        # The plan chunks what the reprocess policy left (frozen in the target at creation).
-        return space, remaining_selection(selection, target.skipped)
+        self._spaces.put(key, space)
+        return space
 
     async def asset_at(self, key: str, version: int) -> AssetPartitioning:
         """Version ``version`` of asset ``key`` (cached).

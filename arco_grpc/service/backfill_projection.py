@@ -134,9 +134,14 @@ def transition_reason(event: BackfillEvent) -> str:
     return str(getattr(event, "reason", ""))
 
 
+def decode_spec(spec: bytes) -> BackfillCreated:
+    """The creation event of a stored backfill from its row's spec bytes, without the rest of its state."""
+    return created_from_proto(events_pb2.BackfillCreated.FromString(spec))
+
+
 def projected_from_record(record: BackfillRecord) -> Projected:
     """The decision state of a stored backfill."""
-    spec = created_from_proto(events_pb2.BackfillCreated.FromString(record.spec))
+    spec = decode_spec(record.spec)
     stored = list(record.outcomes) + [(None, None, None)] * (len(spec.targets) - len(record.outcomes))
     outcomes = Outcomes(
         tuple(decode_subset(succeeded) for succeeded, _, _ in stored),

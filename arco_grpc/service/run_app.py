@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from arco_grpc._gen.arco.orchestration.v1 import run_service_pb2 as rapi
@@ -10,8 +11,14 @@ from arco_grpc.domain.partition_status import intersect
 from arco_grpc.errors import InvalidArgument, NotFound
 from arco_grpc.partitions.selection import AnySubset, select
 from arco_grpc.partitions.selector import KeyList
-from arco_grpc.service.backfill_plans import PlanResolver, ResolvedPlan
-from arco_grpc.service.backfill_projection import projected_from_record
+from arco_grpc.service.backfill_plans import (
+    PinnedSpaceKey,
+    PlanResolver,
+    ResolvedPlan,
+    ResolvedTarget,
+    pinned_space_key,
+)
+from arco_grpc.service.backfill_projection import decode_spec
 from arco_grpc.service.convert_backfills import skipped_to_proto
 from arco_grpc.service.convert_chunk_events import decode_subset
 from arco_grpc.service.convert_partitions import datetime_to_proto, subset_to_proto
@@ -78,6 +85,44 @@ def _run_message(record: RunRecord, partitions: AnySubset | None) -> rapi.Run:
     return run
 
 
+def _submitted_message(record: RunRecord, target: ResolvedTarget) -> rapi.Run:
+    """The Run message of a submitted run: ``target`` (its stream's) has what it would run and what its
+    reprocess policy left out."""
+    run = _run_message(record, target.selection if record.partitions is None else None)
+    run.skipped.extend(skipped_to_proto(entry) for entry in target.target.skipped)
+    return run
+
+
+class _StreamSpecs:
+    """The specs of the streams of one listing's ledger rows: read together a batch of rows at a time,
+    decoded on first use (a page that fills early decodes none of the rest of its batch)."""
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+        self._stored: dict[str, bytes] = {}
+        self._decoded: dict[str, BackfillCreated] = {}
+
+    async def read(self, backfill_ids: Iterable[str]) -> None:
+        """Reads the specs of the streams ``backfill_ids`` names that are not read yet, in one store call.
+
+        Raises:
+            NotFound: a stream has no backfill row.
+        """
+        missing = {backfill_id for backfill_id in backfill_ids if backfill_id not in self._stored}
+        if not missing:
+            return
+        self._stored.update(await self._store.backfill_specs(sorted(missing)))
+        absent = sorted(missing - self._stored.keys())
+        if absent:
+            raise not_found(absent[0])
+
+    def __getitem__(self, backfill_id: str) -> BackfillCreated:
+        spec = self._decoded.get(backfill_id)
+        if spec is None:
+            spec = self._decoded[backfill_id] = decode_spec(self._stored[backfill_id])
+        return spec
+
+
 class RunApplication:
     """Reads of the run ledger."""
 
@@ -92,14 +137,7 @@ class RunApplication:
         record = await self._store.get_backfill(backfill_id)
         if record is None:
             raise not_found(backfill_id)
-        return await self._plans.plan_of(projected_from_record(record).backfill.spec)
-
-    async def _partitions(self, record: RunRecord, spec: BackfillCreated | None = None) -> AnySubset:
-        """The partitions a run holds; a submitted run that never started holds its whole plan."""
-        if record.partitions is not None:
-            return decode_subset(record.partitions)
-        plan = await self._plans.plan_of(spec) if spec is not None else await self._plan(record.backfill_id)
-        return plan.targets[0].selection
+        return await self._plans.plan_of(decode_spec(record.spec))
 
     async def to_proto(self, record: RunRecord, spec: BackfillCreated | None = None) -> rapi.Run:
         """The Run message of a ledger row (``spec``: its stream's, when the stream is not stored yet)."""
@@ -107,10 +145,23 @@ class RunApplication:
             return _run_message(record, None)
         # A submitted run: its plan (cached) has what it would run and what its reprocess policy left out.
         plan = await self._plans.plan_of(spec) if spec is not None else await self._plan(record.backfill_id)
-        target = plan.targets[0]
-        run = _run_message(record, target.selection if record.partitions is None else None)
-        run.skipped.extend(skipped_to_proto(entry) for entry in target.target.skipped)
-        return run
+        return _submitted_message(record, plan.targets[0])
+
+    async def _page(self, records: Sequence[RunRecord], specs: _StreamSpecs) -> list[rapi.Run]:
+        """The Run messages of a page of ledger rows, the specs of their streams read together."""
+        await specs.read(r.backfill_id for r in records if r.origin != _BACKFILL)
+        page = []
+        for record in records:
+            if record.origin == _BACKFILL:
+                page.append(_run_message(record, None))
+                continue
+            # A submitted run's stream has one target; resolving it alone skips the rest of the plan (its graph).
+            plan = self._plans.cached_plan(record.backfill_id)
+            if plan is not None:
+                page.append(_submitted_message(record, plan.targets[0]))
+            else:
+                page.append(_submitted_message(record, await self._plans.resolved_target(specs[record.backfill_id], 0)))
+        return page
 
     async def get(self, run_id: str) -> rapi.Run:
         """One run.
@@ -143,16 +194,33 @@ class RunApplication:
             )
         return record.asset_keys.index(where.asset_key)
 
-    async def _holds_key(self, record: RunRecord, key: str, spaces: dict[str, AnySubset | None]) -> bool:
-        """Whether run ``record`` holds partition ``key`` (the key is read in the run's own stream's space)."""
-        if record.backfill_id not in spaces:
-            target = (await self._plan(record.backfill_id)).target_named(record.asset_key)
+    async def _holds_key(
+        self, record: RunRecord, key: str, spec: BackfillCreated, wanted: dict[PinnedSpaceKey, AnySubset | None]
+    ) -> bool:
+        """Whether run ``record`` (of stream ``spec``) holds partition ``key``, read in its own target's space.
+
+        ``wanted`` caches the key's subset per space: streams created against the same asset version,
+        dynamic keys and as_of share it, so most rows cost a lookup and an intersection.
+        """
+        position = next((i for i, target in enumerate(spec.targets) if target.asset_key == record.asset_key), None)
+        if position is None:
+            return False
+        target = spec.targets[position]
+        space_key = pinned_space_key(target, spec.as_of)
+        if space_key not in wanted:
+            space = await self._plans.pinned_space(target, spec.as_of)
             try:
-                spaces[record.backfill_id] = None if target is None else select(target.space, KeyList((key,)))
+                wanted[space_key] = select(space, KeyList((key,)))
             except InvalidArgument:
-                spaces[record.backfill_id] = None  # the key is not a partition of that stream's definition
-        wanted = spaces[record.backfill_id]
-        return wanted is not None and not intersect(wanted, await self._partitions(record)).is_empty
+                wanted[space_key] = None  # the key is not a partition of that stream's definition
+        subset = wanted[space_key]
+        if subset is None:
+            return False
+        if record.partitions is not None:
+            held = decode_subset(record.partitions)
+        else:  # a submitted run that never started holds its whole plan
+            held = (await self._plans.resolved_target(spec, position)).selection
+        return not intersect(subset, held).is_empty
 
     async def list(
         self, where: RunFilter, after: tuple[int, int] | None, limit: int
@@ -171,7 +239,7 @@ class RunApplication:
         )
         if not where.partition_key:
             rows = await self._store.list_runs(query)
-            page = [await self.to_proto(row) for row in rows[:limit]]
+            page = await self._page(rows[:limit], _StreamSpecs(self._store))
             if len(rows) <= limit:
                 return page, None
             last = rows[limit - 1]
@@ -180,22 +248,24 @@ class RunApplication:
 
     async def _list_holding(self, query: RunQuery, key: str, limit: int) -> tuple[list[rapi.Run], tuple[int, int] | None]:
         """Runs of ``query`` that hold partition ``key``, scanning at most :data:`MAX_SCANNED_PER_PAGE` rows."""
-        spaces: dict[str, AnySubset | None] = {}
+        specs = _StreamSpecs(self._store)
+        wanted: dict[PinnedSpaceKey, AnySubset | None] = {}
         found: list[RunRecord] = []
         scanned = 0
         batch = max(limit * 4, 100)
         while True:
             rows = await self._store.list_runs(replace(query, limit=batch))
+            await specs.read(row.backfill_id for row in rows)
             for row in rows:
                 scanned += 1
-                if await self._holds_key(row, key, spaces):
+                if await self._holds_key(row, key, specs[row.backfill_id], wanted):
                     found.append(row)
                     if len(found) == limit + 1:
                         last = found[limit - 1]
-                        return [await self.to_proto(r) for r in found[:limit]], (last.lease_sequence, last.lease_position)
+                        return await self._page(found[:limit], specs), (last.lease_sequence, last.lease_position)
             if len(rows) < batch:
-                return [await self.to_proto(r) for r in found], None
+                return await self._page(found, specs), None
             last_row = rows[-1]
             if scanned >= MAX_SCANNED_PER_PAGE:
-                return [await self.to_proto(r) for r in found], (last_row.lease_sequence, last_row.lease_position)
+                return await self._page(found, specs), (last_row.lease_sequence, last_row.lease_position)
             query = replace(query, after_sequence=last_row.lease_sequence, after_position=last_row.lease_position)

@@ -188,6 +188,10 @@ class EventStore(Protocol):
     async def get_backfill(self, backfill_id: str) -> BackfillRecord | None:
         """One backfill row."""
 
+    async def backfill_specs(self, backfill_ids: Sequence[str]) -> dict[str, bytes]:
+        """The stored specs (BackfillCreated bytes) of the backfills ``backfill_ids`` names, by id, in one
+        snapshot; absent ids are left out."""
+
     async def backfill_details(self, backfill_id: str, transition_limit: int) -> BackfillDetails | None:
         """One backfill with its last ``transition_limit`` transitions and stored-chunk counts, in one snapshot."""
 

@@ -21,7 +21,7 @@ from arco_grpc.planning.run_keys import (
     SensorScope,
     run_key_for,
 )
-from tests.service.builders import key_range, keys_selector, ts
+from tests.service.builders import apply, asset, key_range, keys_selector, static, ts
 from tests.service.conftest import call_failure
 from tests.service.test_worker_support import (  # noqa: F401 - served_workers is a fixture
     FAILED,
@@ -280,6 +280,32 @@ async def test_listing_filters_by_asset_partition_and_state_and_backfills_leave_
     assert [r.run_id for r in of_us] == [on_us.run_id] and of_eu == []
     assert {r.run_id for r in queued} == {on_us.run_id, holding.run_id}
     assert [b.id for b in backfills] == [backfill_id]
+
+
+async def test_listing_by_partition_reads_each_run_in_its_own_asset_version(served_workers: Workers) -> None:
+    w = served_workers
+    # Version 1 of regions: us, eu, ap. "eu" is index 1; a started run (stored partitions) and a queued one.
+    started = (await w.runs.SubmitRun(sensor("s-1", "f-1", asset="regions", selector=keys_selector("eu")))).run
+    [leased] = await w.lease("w1", assets=["regions"])
+    queued_v1 = (await w.runs.SubmitRun(sensor("s-2", "f-2", asset="regions", selector=keys_selector("eu", "ap")))).run
+    # Version 2 reorders the keys and adds one: "eu" is index 0, and index 1 ("eu" before) is now "us".
+    await w.catalog.ApplyAssets(apply("catalog-2", asset("regions", static("eu", "us", "ap", "sa"))))
+    on_eu = (await w.runs.SubmitRun(sensor("s-3", "f-3", asset="regions", selector=keys_selector("eu")))).run
+    on_us = (await w.runs.SubmitRun(sensor("s-4", "f-4", asset="regions", selector=keys_selector("us")))).run
+    on_sa = (await w.runs.SubmitRun(sensor("s-5", "f-5", asset="regions", selector=keys_selector("sa")))).run
+
+    of_eu = await ledger(w, asset_key="regions", partition_key="eu")
+    of_us = await ledger(w, asset_key="regions", partition_key="us")
+    of_sa = await ledger(w, asset_key="regions", partition_key="sa")  # not a key of version 1: its runs hold none
+
+    assert leased.run_id == started.run_id
+    assert [r.run_id for r in of_eu] == [started.run_id, queued_v1.run_id, on_eu.run_id]
+    assert [r.run_id for r in of_us] == [on_us.run_id]
+    assert [r.run_id for r in of_sa] == [on_sa.run_id]
+    # Each listed run carries what it holds in its own version (indices differ between versions).
+    assert [(r.state, [(x.start, x.end) for x in r.partitions.ranges]) for r in of_eu] == [
+        (R.STATE_RUNNING, [(1, 2)]), (R.STATE_QUEUED, [(1, 3)]), (R.STATE_QUEUED, [(0, 1)]),
+    ]
 
 
 async def test_submitted_runs_survive_a_restart_and_keep_their_identity(tmp_path) -> None:  # noqa: ANN001

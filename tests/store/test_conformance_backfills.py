@@ -117,6 +117,22 @@ async def test_backfill_rows_targets_tags_and_transitions(store: EventStore) -> 
     assert await store.backfill_details("bf-missing", 10) is None
 
 
+async def test_backfill_specs_read_by_id_in_one_call_leave_absent_ids_out(store: EventStore) -> None:
+    # More ids than one query binds (the backend splits them), a repeated id and an absent one.
+    rows = [record(f"bf-{n:04}", n) for n in range(1, 1201)]
+
+    async def project(transaction: Transaction, events: list[StoredEvent]) -> None:
+        for row in rows:
+            await transaction.put_backfill(row)
+
+    await write(store, "s-1", project)
+    wanted = [row.backfill_id for row in reversed(rows)] + ["bf-0001", "bf-missing"]
+
+    assert await store.backfill_specs(wanted) == {row.backfill_id: row.spec for row in rows}
+    assert await store.backfill_specs(["bf-0007", "bf-missing"]) == {"bf-0007": b"spec-bf-0007"}
+    assert await store.backfill_specs([]) == {}
+
+
 async def test_listing_filters_and_orders_newest_first(store: EventStore) -> None:
     rows = [
         record("bf-1", 10, state=2, assets=("a",), tags=(("team", "red"),)),

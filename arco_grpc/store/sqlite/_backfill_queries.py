@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -19,6 +20,7 @@ from arco_grpc.store.model import (
 from arco_grpc.store.sqlite._backfill_reads import (
     fetch_backfill,
     fetch_backfill_details,
+    fetch_backfill_specs,
     fetch_backfills,
     fetch_chunks,
     fetch_dispatch_cursors,
@@ -40,6 +42,11 @@ class BackfillQueries:
         """See :meth:`arco_grpc.store.port.EventStore.get_backfill`."""
         async with self._snapshot() as connection:
             return await fetch_backfill(connection, backfill_id)
+
+    async def backfill_specs(self, backfill_ids: Sequence[str]) -> dict[str, bytes]:
+        """See :meth:`arco_grpc.store.port.EventStore.backfill_specs`."""
+        async with self._snapshot() as connection:
+            return await fetch_backfill_specs(connection, backfill_ids)
 
     async def backfill_details(self, backfill_id: str, transition_limit: int) -> BackfillDetails | None:
         """See :meth:`arco_grpc.store.port.EventStore.backfill_details`."""

@@ -142,37 +142,40 @@ def chunk_from_row(row: Sequence[Any]) -> ChunkRecord:
 
 def run_from_row(row: Sequence[Any]) -> RunRecord:
     """A RunRecord from a row selected with :data:`RUN_COLUMNS`."""
+    # Positional, in RunRecord's field order (the columns' order): a ledger scan builds one per row,
+    # and keywords cost about twice as much.
+    metadata = row[18]
     return RunRecord(
-        run_key=str(row[0]),
-        backfill_id=str(row[1]),
-        asset_key=str(row[2]),
-        round=int(row[3]),
-        chunk_index=int(row[4]),
-        attempt=int(row[5]),
-        created_at=from_microseconds(int(row[6])),
-        run_id="" if row[7] is None else str(row[7]),
-        target_position=int(row[8]),
-        worker_id=str(row[9]),
-        state=int(row[10]),
-        lease_sequence=int(row[11]),
-        ended_at=_time_or_none(row[12]),
-        partitions=_bytes_or_none(row[13]),
-        partition_count=int(row[14]),
-        failed=_bytes_or_none(row[15]),
-        failed_count=int(row[16]),
-        error=str(row[17]),
-        metadata=tuple(sorted(json.loads(row[18]).items())),
-        will_retry=bool(row[19]),
-        lease_position=int(row[20]),
-        origin=int(row[21]),
-        origin_name=str(row[22]),
-        parent_run_id=str(row[23]),
-        root_run_id=str(row[24]),
-        waited_for=tuple(str(row[25]).split(",")) if row[25] else (),
-        scope_key=None if row[26] is None else str(row[26]),
-        origin_run_key=None if row[27] is None else str(row[27]),
-        scheduled_at=_time_or_none(row[28]),
-        submitted_at=_time_or_none(row[29]),
+        str(row[0]),  # run_key
+        str(row[1]),  # backfill_id
+        str(row[2]),  # asset_key
+        int(row[3]),  # round
+        int(row[4]),  # chunk_index
+        int(row[5]),  # attempt
+        from_microseconds(int(row[6])),  # created_at
+        "" if row[7] is None else str(row[7]),  # run_id
+        int(row[8]),  # target_position
+        str(row[9]),  # worker_id
+        int(row[10]),  # state
+        int(row[11]),  # lease_sequence
+        _time_or_none(row[12]),  # ended_at
+        _bytes_or_none(row[13]),  # partitions
+        int(row[14]),  # partition_count
+        _bytes_or_none(row[15]),  # failed
+        int(row[16]),  # failed_count
+        str(row[17]),  # error
+        () if metadata == "{}" else tuple(sorted(json.loads(metadata).items())),  # metadata; most rows have none
+        bool(row[19]),  # will_retry
+        int(row[20]),  # lease_position
+        int(row[21]),  # origin
+        str(row[22]),  # origin_name
+        str(row[23]),  # parent_run_id
+        str(row[24]),  # root_run_id
+        tuple(str(row[25]).split(",")) if row[25] else (),  # waited_for
+        None if row[26] is None else str(row[26]),  # scope_key
+        None if row[27] is None else str(row[27]),  # origin_run_key
+        _time_or_none(row[28]),  # scheduled_at
+        _time_or_none(row[29]),  # submitted_at
     )
 
 
@@ -225,6 +228,23 @@ async def fetch_backfill(connection: Queryable, backfill_id: str) -> BackfillRec
     rows = await _rows(connection, f"SELECT {_BACKFILL_COLUMNS} FROM backfills WHERE backfill_id = ?", (backfill_id,))
     records = await _records(connection, rows)
     return records[0] if records else None
+
+
+# Ids per query of :func:`fetch_backfill_specs`, well under SQLite's limit on bound parameters.
+_IDS_PER_QUERY = 500
+
+
+async def fetch_backfill_specs(connection: Queryable, backfill_ids: Sequence[str]) -> dict[str, bytes]:
+    """The spec column of the backfill rows of ``backfill_ids`` that exist, by id."""
+    ids = sorted(set(backfill_ids))
+    specs: dict[str, bytes] = {}
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        part = ids[start : start + _IDS_PER_QUERY]
+        rows = await _rows(
+            connection, f"SELECT backfill_id, spec FROM backfills WHERE backfill_id IN ({_marks(len(part))})", part
+        )
+        specs.update((str(backfill_id), bytes(spec)) for backfill_id, spec in rows)
+    return specs
 
 
 async def _chunk_counts(
