@@ -242,9 +242,8 @@ class BackfillBook:
             if cursor < stop:
                 asset_key = target.asset_key
                 selections = chunk_selections(self.sources[position], target.target.chunk_size, cursor, stop, order)
-                # Chunk.planned of each, without a call per chunk.
                 picked.extend(
-                    Chunk(ChunkKey(position, round_number, index), asset_key, partitions, partitions.count, partitions)
+                    Chunk.planned(ChunkKey(position, round_number, index), asset_key, partitions)
                     for index, partitions in zip(range(cursor, stop), selections)
                 )
             if len(picked) >= limit:

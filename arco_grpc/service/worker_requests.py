@@ -145,7 +145,7 @@ def lease_request_from_proto(request: wapi.LeaseChunksRequest) -> tuple[LeaseAsk
     wait = _duration(request.wait_timeout, "wait_timeout")
     if wait > MAX_WAIT:
         raise InvalidArgument(f"wait_timeout is at most 60 s, got {wait.total_seconds()} s", field="wait_timeout")
-    ttl = (lease_ttl_of(request.lease_ttl, True) if request.HasField("lease_ttl") else None) or DEFAULT_LEASE_TTL
+    ttl = lease_ttl_of(request.lease_ttl, request.HasField("lease_ttl")) or DEFAULT_LEASE_TTL
     identity = identify_request("LeaseChunks", request) if request.request_id else None
     ask = LeaseAsk(
         worker_id=worker_id,
@@ -154,7 +154,7 @@ def lease_request_from_proto(request: wapi.LeaseChunksRequest) -> tuple[LeaseAsk
         tags=tuple(sorted(tags.items())) if tags else (),
         ttl=ttl,
     )
-    return ask, (wait.total_seconds() if wait else 0.0), identity
+    return ask, wait.total_seconds(), identity
 
 
 def lease_ref_from_proto(message: wapi.ChunkLease, field: str) -> LeaseRef:
