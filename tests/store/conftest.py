@@ -9,22 +9,22 @@ from pathlib import Path
 import pytest
 
 from arco_grpc.store import EventStore, open_store
+from tests.postgres_server import fresh_database
 
 
 @dataclass(frozen=True, slots=True)
 class Backend:
-    """How to open one backend's store, and whether it keeps data across a reopen."""
+    """One backend, and whether it keeps data across a reopen."""
 
     name: str
-    location: Callable[[Path], str]
     persistent: bool
 
 
 BACKENDS = [
-    Backend("sqlite-memory", lambda tmp: ":memory:", persistent=False),
-    Backend("sqlite-file", lambda tmp: f"sqlite:///{tmp / 'events.db'}", persistent=True),
+    Backend("sqlite-memory", persistent=False),
+    Backend("sqlite-file", persistent=True),
+    Backend("postgres", persistent=True),
 ]
-# A postgres backend joins this list (skipped without a DSN) when it exists.
 
 
 @pytest.fixture(params=BACKENDS, ids=lambda backend: backend.name)
@@ -37,16 +37,36 @@ def persistent_backend(request: pytest.FixtureRequest) -> Backend:
     return request.param
 
 
+@pytest.fixture
+async def location(backend: Backend, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """Where the current backend's store lives for this test (an empty database)."""
+    return await _location(backend, tmp_path, request)
+
+
+@pytest.fixture
+async def persistent_location(persistent_backend: Backend, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """Where a persistent backend's store lives for this test (an empty database)."""
+    return await _location(persistent_backend, tmp_path, request)
+
+
+async def _location(backend: Backend, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if backend.name == "sqlite-memory":
+        return ":memory:"
+    if backend.name == "sqlite-file":
+        return f"sqlite:///{tmp_path / 'events.db'}"
+    return await fresh_database(request.getfixturevalue("postgres_admin_dsn"))
+
+
 StoreOpener = Callable[[], Awaitable[EventStore]]
 
 
 @pytest.fixture
-async def open_backend(backend: Backend, tmp_path: Path) -> AsyncIterator[StoreOpener]:
+async def open_backend(location: str) -> AsyncIterator[StoreOpener]:
     """Opens stores of the current backend; closes them all at the end of the test."""
     opened: list[EventStore] = []
 
     async def opener() -> EventStore:
-        store = await open_store(backend.location(tmp_path))
+        store = await open_store(location)
         opened.append(store)
         return store
 

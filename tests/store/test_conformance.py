@@ -23,7 +23,6 @@ from arco_grpc.store import (
 )
 from arco_grpc.store.payloads import encode_event
 from arco_grpc.store.projections import project_catalog
-from tests.store.conftest import Backend
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
 
@@ -295,8 +294,8 @@ async def test_close_waits_for_the_write_in_progress(store: EventStore) -> None:
     assert [e.stream_version for e in result.events] == [1]
 
 
-async def test_reopening_keeps_everything(persistent_backend: Backend, tmp_path: Path) -> None:
-    location = persistent_backend.location(tmp_path)
+async def test_reopening_keeps_everything(persistent_location: str) -> None:
+    location = persistent_location
     store = await open_store(location)
     try:
         await store.append("s", 0, [event(1), event(2)], request=request("r"), recorded_at=T0)
