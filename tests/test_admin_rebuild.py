@@ -9,8 +9,10 @@ import asyncio
 import io
 import random
 import sqlite3
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -197,9 +199,13 @@ def chunk_worker(chunk: wapi.LeasedChunk) -> str:
 WORKER_OF: dict[str, str] = {}
 
 
-async def test_rebuilt_projections_equal_the_live_ones(db_path: Path) -> None:  # noqa: F811
-    rng = random.Random(7)
-    w = await start_workers(db_path, ManualClock())
+async def run_workload(
+    location: str, seed: int, steps: tuple[int, int, int], read_events: Callable[[], Awaitable[list[Any]]]
+) -> list[Any]:
+    """Serves ``location`` and drives a random workload through it in two halves (each ``steps``: backfill,
+    run-request and worker steps), then schedules; returns the events as they were after the first half."""
+    rng = random.Random(seed)
+    w = await start_workers(location, ManualClock())  # type: ignore[arg-type]
     original_lease = w.lease
 
     async def remembering_lease(worker: str, *args: object, **kwargs: object) -> list[wapi.LeasedChunk]:
@@ -219,15 +225,24 @@ async def test_rebuilt_projections_equal_the_live_ones(db_path: Path) -> None:  
     ))
     month = key_range("2024-01-01", "2024-01-31")
     await w.create("gated", target("gated/up", month), target("gated/down", month), retry_policy=no_backoff(1))
-    await workload(backfills, rng, "first", 40)
-    await run_requests(w, rng, "first", 15)
-    await worker_steps(w, rng, "first", 120)
-    first_half = events(db_path)
-    await workload(backfills, rng, "second", 40)
-    await run_requests(w, rng, "second", 15)
-    await worker_steps(w, rng, "second", 120)
+    backfill_steps, run_steps, step_count = steps
+    await workload(backfills, rng, "first", backfill_steps)
+    await run_requests(w, rng, "first", run_steps)
+    await worker_steps(w, rng, "first", step_count)
+    first_half = await read_events()
+    await workload(backfills, rng, "second", backfill_steps)
+    await run_requests(w, rng, "second", run_steps)
+    await worker_steps(w, rng, "second", step_count)
     await schedule_steps(w)
     await stop_workers(w)
+    return first_half
+
+
+async def test_rebuilt_projections_equal_the_live_ones(db_path: Path) -> None:  # noqa: F811
+    async def read_events() -> list[Any]:
+        return events(db_path)
+
+    first_half = await run_workload(str(db_path), 7, (40, 15, 120), read_events)
 
     written = events(db_path)
     assert written[: len(first_half)] == first_half  # rows are never updated or deleted

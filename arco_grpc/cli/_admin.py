@@ -24,7 +24,8 @@ def add_admin_commands(commands: Any) -> None:
         ),
     )
     rebuild.add_argument("--db", default=os.environ.get("ARCO_DB", DEFAULT_DB),
-                         help="SQLite database: a path or sqlite:///PATH (env ARCO_DB; default %(default)s)")
+                         help="the database: a SQLite path or sqlite:///PATH, or a PostgreSQL DSN "
+                         "postgresql://USER@HOST:PORT/DATABASE (env ARCO_DB; default %(default)s)")
 
 
 async def _rebuild(db: str) -> int:

@@ -31,7 +31,8 @@ def add_serve_command(commands: Any) -> None:
     serve.add_argument("--port", type=_port, default=os.environ.get("ARCO_PORT", str(DEFAULT_PORT)),
                        help="port; 0 picks a free one (env ARCO_PORT; default %(default)s)")
     serve.add_argument("--db", default=os.environ.get("ARCO_DB", DEFAULT_DB),
-                       help="SQLite database: a path or sqlite:///PATH (env ARCO_DB; default %(default)s)")
+                       help="the database: a SQLite path or sqlite:///PATH, or a PostgreSQL DSN "
+                       "postgresql://USER@HOST:PORT/DATABASE (env ARCO_DB; default %(default)s)")
     serve.add_argument("--demo-catalog", action="store_true", help="apply the demo catalog at start (idempotent)")
     serve.add_argument("--grace", type=float, default=10.0,
                        help="seconds in-flight calls get to finish on shutdown (default %(default)s)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from arco_grpc.store.port import EventStore
+from arco_grpc.store.postgres import PostgresEventStore
 from arco_grpc.store.sqlite import MEMORY, SqliteEventStore
 
 _SQLITE_PREFIX = "sqlite:///"
@@ -21,15 +22,19 @@ def sqlite_path(location: str) -> str | None:
 
 
 async def open_store(location: str) -> EventStore:
-    """Opens the store at ``location``: ``sqlite:///path``, a bare file path or ``:memory:``.
+    """Opens the store at ``location``: ``sqlite:///path``, a bare file path, ``:memory:``, or a PostgreSQL
+    DSN (``postgresql://user@host:port/database``, ``postgres://...``).
 
     Raises:
         ValueError: the location names no supported backend.
         StoreUnavailable: the database cannot be opened.
     """
     if location.startswith(_POSTGRES_PREFIXES):
-        raise ValueError("the PostgreSQL backend is not available yet; use a SQLite path")
+        return await PostgresEventStore.open(location)
     path = sqlite_path(location)
     if path is None:
-        raise ValueError(f"unsupported store location {location!r}; expected sqlite:///PATH, a file path or {MEMORY}")
+        raise ValueError(
+            f"unsupported store location {location!r}; expected sqlite:///PATH, a file path, {MEMORY} "
+            "or postgresql://USER@HOST:PORT/DATABASE"
+        )
     return await SqliteEventStore.open(path)

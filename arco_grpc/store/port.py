@@ -1,4 +1,4 @@
-"""The store's contract: what every backend (SQLite now, PostgreSQL later) provides.
+"""The store's contract: what every backend (SQLite, PostgreSQL) provides.
 
 Writes go through one method, :meth:`EventStore.append`, which in a single
 transaction deduplicates by request id, appends events at the expected stream

@@ -163,20 +163,22 @@ async def test_a_failing_projector_rolls_back_the_whole_append(store: EventStore
     assert len((await store.append("s", 0, [event(2)], request=None, recorded_at=T0)).events) == 1
 
 
+async def watch_sequences(store: EventStore, writers_done: asyncio.Event, seen: list[int]) -> None:
+    """Follows the log from a cursor, as a watcher does, into ``seen`` until the writers are done and it is read."""
+    cursor = 0
+    while True:
+        finished = writers_done.is_set()
+        batch = await store.read_all(after_sequence=cursor)
+        seen.extend(e.sequence for e in batch)
+        cursor = batch[-1].sequence if batch else cursor
+        if finished and not batch:
+            return
+        await asyncio.sleep(0)  # yield to the writers; not synchronisation
+
+
 async def test_commit_order_equals_sequence_order_so_a_cursor_misses_nothing(store: EventStore) -> None:
     writers_done = asyncio.Event()
     seen: list[int] = []
-
-    async def watch() -> None:
-        cursor = 0
-        while True:
-            finished = writers_done.is_set()
-            batch = await store.read_all(after_sequence=cursor)
-            seen.extend(e.sequence for e in batch)
-            cursor = batch[-1].sequence if batch else cursor
-            if finished and not batch:
-                return
-            await asyncio.sleep(0)  # yield to the writers; not synchronisation
 
     async def write(stream: int) -> None:
         version = 0
@@ -184,7 +186,7 @@ async def test_commit_order_equals_sequence_order_so_a_cursor_misses_nothing(sto
             result = await store.append(f"s-{stream}", version, [event(n)], request=None, recorded_at=T0)
             version = result.events[-1].stream_version
 
-    watcher = asyncio.create_task(watch())
+    watcher = asyncio.create_task(watch_sequences(store, writers_done, seen))
     await asyncio.gather(*(write(stream) for stream in range(6)))
     writers_done.set()
     await asyncio.wait_for(watcher, timeout=30)

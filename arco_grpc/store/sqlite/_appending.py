@@ -6,81 +6,40 @@ write: sequences, versions and rows are computed on the event loop, then one
 function on the writer thread checks that the database is where the plan
 assumed (last sequence, stream versions, request ids unseen) and writes it
 all in one transaction. Anything unexpected rolls back and the general path
-(:func:`write_units`) runs instead.
+runs instead.
 
-
-General path: requests are deduplicated with one query, stream versions read with one
-query, events inserted with one ``executemany`` (their sequence numbers
-assigned here: the single writer holds the database's write lock, so the
-next sequence is the last one plus one), projections flushed in batches and
-answers remembered with one more ``executemany``. A unit refused for its
-request id or its expected version is skipped, not written; a constraint
-broken while writing raises, and the caller redoes the units one by one.
+The general path is the shared one (:mod:`arco_grpc.store.sql.appending`) over
+:class:`SqliteUnitWriter`: the single writer holds the database's write lock,
+so the next sequence is the last one plus one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
-import sqlite3
-from dataclasses import dataclass
-
 from arco_grpc.errors import ArcoError
-from arco_grpc.store.errors import RequestIdReused, WrongExpectedVersion
 from arco_grpc.store.model import AppendResult, AppendUnit, StoredEvent, from_microseconds, to_microseconds
+from arco_grpc.store.sql.appending import SeenRequest
+from arco_grpc.store.sql.writes import INSERT_EVENT, INSERT_REQUEST, Write
 from arco_grpc.store.sqlite._statements import Statement, execute_rows
 from arco_grpc.store.sqlite._transaction import (
     STATUS_VALUE,
     NeedsDatabase,
     SqliteTransaction,
     StoredStatuses,
-    Write,
     execute_writes,
     status_keys,
 )
 from arco_grpc.store.sqlite._writer import WriterConnection
 
-EVENT_COLUMNS = "sequence, stream_id, stream_version, event_type, payload, request_id, recorded_at_us"
-_INSERT_EVENTS = Statement.values(f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)")
-_INSERT_REQUESTS = Statement.values(
-    "INSERT INTO requests (request_id, method, body_fingerprint, response, recorded_at_us) VALUES (?, ?, ?, ?, ?)"
-)
+_INSERT_EVENTS = Statement.values(INSERT_EVENT)
+_INSERT_REQUESTS = Statement.values(INSERT_REQUEST)
 # Bound variables per IN (...) query, far below SQLite's limit.
 _IN_BATCH = 500
-
-
-def event_from_row(row: Sequence[Any]) -> StoredEvent:
-    """A StoredEvent from a row selected with :data:`EVENT_COLUMNS`."""
-    return StoredEvent(
-        sequence=int(row[0]),
-        stream_id=str(row[1]),
-        stream_version=int(row[2]),
-        event_type=str(row[3]),
-        payload=bytes(row[4]),
-        request_id=None if row[5] is None else str(row[5]),
-        recorded_at=from_microseconds(int(row[6])),
-    )
-
-
-async def _select_in(connection: WriterConnection, sql: str, values: list[str]) -> list[Any]:
-    """Rows of ``sql`` (with one ``{marks}`` placeholder list) over ``values``, in batches."""
-    rows: list[Any] = []
-    for start in range(0, len(values), _IN_BATCH):
-        batch = values[start : start + _IN_BATCH]
-        marks = ", ".join("?" for _ in batch)
-        rows.extend(await connection.execute_fetchall(sql.format(marks=marks), batch))
-    return rows
-
-
-async def _seen_requests(connection: WriterConnection, units: list[AppendUnit]) -> dict[str, tuple[str, str, bytes]]:
-    ids = sorted({unit.request.request_id for unit in units if unit.request is not None})
-    if not ids:
-        return {}
-    rows = await _select_in(
-        connection, "SELECT request_id, method, body_fingerprint, response FROM requests WHERE request_id IN ({marks})", ids
-    )
-    return {str(row[0]): (str(row[1]), str(row[2]), bytes(row[3])) for row in rows}
 
 
 # One stream's version: MAX over the (stream_id, stream_version) index is one
@@ -99,13 +58,6 @@ def stream_versions(connection: sqlite3.Connection, streams: Sequence[str]) -> d
     return versions
 
 
-async def _stream_versions(connection: WriterConnection, units: list[AppendUnit]) -> dict[str, int]:
-    streams = sorted({append.stream_id for unit in units for append in unit.appends})
-    if not streams:
-        return {}
-    return await connection.run(lambda raw: stream_versions(raw, streams))
-
-
 # AUTOINCREMENT never reuses a number: sqlite_sequence remembers the largest ever used.
 _LAST_SEQUENCE_VALUE = (
     "MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0), "
@@ -119,78 +71,59 @@ def last_sequence(connection: sqlite3.Connection) -> int:
     return int(connection.execute(_LAST_SEQUENCE).fetchone()[0])
 
 
-async def _last_sequence(connection: WriterConnection) -> int:
-    return int(list(await connection.execute_fetchall(_LAST_SEQUENCE))[0][0])
+class SqliteUnitWriter:
+    """The general path's statements (:class:`~arco_grpc.store.sql.appending.UnitWriter`) on the writer."""
 
+    constraint_errors = (sqlite3.IntegrityError,)
 
-async def write_units(connection: WriterConnection, units: list[AppendUnit]) -> list[AppendResult | ArcoError]:
-    """Writes ``units`` in order; returns per unit its result or the error that refused it.
+    def __init__(self, connection: WriterConnection) -> None:
+        self._connection = connection
 
-    Raises:
-        ArcoError: a projector refused the batch (such as DuplicateRunKey).
-        sqlite3.IntegrityError: a row broke a constraint.
-    """
-    seen = await _seen_requests(connection, units)
-    versions = await _stream_versions(connection, units)
-    sequence = await _last_sequence(connection)
-    results: list[AppendResult | ArcoError] = []
-    event_rows: list[tuple[Any, ...]] = []
-    request_rows: list[tuple[Any, ...]] = []
-    projections: list[tuple[AppendUnit, list[StoredEvent]]] = []
-    for unit in units:
-        request = unit.request
-        if request is not None and request.request_id in seen:
-            method, fingerprint, response = seen[request.request_id]
-            if (method, fingerprint) != (request.method, request.body_fingerprint):
-                results.append(RequestIdReused(request.request_id, method))
-            else:
-                results.append(AppendResult(events=(), response=response, replayed=True))
-            continue
-        refused = next(
-            (
-                append for append in unit.appends
-                if append.expected_version is not None and append.expected_version != versions.get(append.stream_id, 0)
-            ),
-            None,
-        )
-        if refused is not None:
-            actual = versions.get(refused.stream_id, 0)
-            results.append(WrongExpectedVersion(refused.stream_id, refused.expected_version or 0, actual))
-            continue
-        recorded_at_us = to_microseconds(unit.recorded_at)
-        recorded_at = from_microseconds(recorded_at_us)
-        request_id = request.request_id if request is not None else None
-        stored: list[StoredEvent] = []
-        for append in unit.appends:
-            version = versions.get(append.stream_id, 0)
-            for event in append.events:
-                sequence += 1
-                version += 1
-                event_rows.append(
-                    (sequence, append.stream_id, version, event.event_type, event.payload, request_id, recorded_at_us)
-                )
-                stored.append(
-                    StoredEvent(sequence, append.stream_id, version, event.event_type, event.payload, request_id,
-                                recorded_at)
-                )
-            versions[append.stream_id] = version
-        if request is not None:
-            seen[request.request_id] = (request.method, request.body_fingerprint, request.response)
-            request_rows.append(
-                (request.request_id, request.method, request.body_fingerprint, request.response, recorded_at_us)
-            )
-        projections.append((unit, stored))
-        results.append(AppendResult(events=tuple(stored), response=request.response if request else None, replayed=False))
-    if event_rows:
-        await connection.run(lambda raw: execute_rows(raw, _INSERT_EVENTS, event_rows))
-    transaction = SqliteTransaction(connection)
-    for unit, stored in projections:
-        if unit.project is not None and stored:
-            await unit.project(transaction, stored)
-    await transaction.flush()
-    if request_rows:
-        await connection.run(lambda raw: execute_rows(raw, _INSERT_REQUESTS, request_rows))
-    return results
+    async def seen_requests(self, request_ids: list[str]) -> dict[str, SeenRequest]:
+        """The remembered requests among ``request_ids``, by id (a few queries of a bounded IN list)."""
+        rows: list[Any] = []
+        for start in range(0, len(request_ids), _IN_BATCH):
+            batch = request_ids[start : start + _IN_BATCH]
+            marks = ", ".join("?" for _ in batch)
+            rows.extend(await self._connection.execute_fetchall(
+                f"SELECT request_id, method, body_fingerprint, response FROM requests WHERE request_id IN ({marks})",
+                batch,
+            ))
+        return {str(row[0]): (str(row[1]), str(row[2]), bytes(row[3])) for row in rows}
+
+    async def stream_versions(self, streams: list[str]) -> dict[str, int]:
+        """The version of each of ``streams`` that has events."""
+        if not streams:
+            return {}
+        return await self._connection.run(lambda raw: stream_versions(raw, streams))
+
+    async def last_sequence(self) -> int:
+        """The last event sequence ever assigned."""
+        return int(list(await self._connection.execute_fetchall(_LAST_SEQUENCE))[0][0])
+
+    async def insert_events(self, rows: list[tuple[Any, ...]]) -> None:
+        """Inserts event rows, a few steps for the lot."""
+        await self._connection.run(lambda raw: execute_rows(raw, _INSERT_EVENTS, rows))
+
+    async def insert_requests(self, rows: list[tuple[Any, ...]]) -> None:
+        """Inserts request rows, a few steps for the lot."""
+        await self._connection.run(lambda raw: execute_rows(raw, _INSERT_REQUESTS, rows))
+
+    def transaction(self) -> SqliteTransaction:
+        """A projection buffer on the writer."""
+        return SqliteTransaction(self._connection)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """SAVEPOINT ... RELEASE; rolled back to when the body raises."""
+        await self._connection.execute("SAVEPOINT unit")
+        try:
+            yield
+        except BaseException:
+            await self._connection.execute("ROLLBACK TO unit")
+            await self._connection.execute("RELEASE unit")
+            raise
+        await self._connection.execute("RELEASE unit")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,17 @@
 """The SQLite schema, as numbered migrations applied once each at open.
 
-The SQL is kept close to what PostgreSQL accepts (types, constraints,
-``ON CONFLICT``), so the PostgreSQL backend can mirror it table for table.
+The PostgreSQL backend (``store/postgres/_schema.py``) has the same tables,
+columns, keys and indexes, in PostgreSQL's types.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from arco_grpc.store.sql.migrations import pending_migrations
+from arco_grpc.store.sql.rows import PROJECTION_TABLES
+
+__all__ = ["MIGRATIONS", "PROJECTION_TABLES", "SCHEMA_VERSION", "migrate"]
 
 # Each entry migrates from version N-1 to N; never edit a released entry, add one.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -278,22 +283,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ("DROP INDEX chunks_by_state",),
 )
 
-# The derived tables, in the order a rebuild empties and refills them.
-PROJECTION_TABLES = (
-    "assets",
-    "asset_versions",
-    "dynamic_partitions",
-    "backfills",
-    "backfill_targets",
-    "backfill_tags",
-    "backfill_transitions",
-    "backfill_rounds",
-    "chunks",
-    "runs",
-    "partition_status",
-    "schedules",
-)
-
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -301,7 +290,7 @@ async def migrate(connection: Any, now_us: int) -> int:
     """Brings the database to :data:`SCHEMA_VERSION`; returns the version found before.
 
     Raises:
-        RuntimeError: the database was written by a newer arco-grpc.
+        NewerSchema: the database was written by a newer arco-grpc (a RuntimeError).
     """
     await connection.execute("BEGIN IMMEDIATE")
     try:
@@ -310,13 +299,8 @@ async def migrate(connection: Any, now_us: int) -> int:
         )
         rows = list(await connection.execute_fetchall("SELECT COALESCE(MAX(version), 0) FROM schema_version"))
         found = int(rows[0][0]) if rows else 0
-        if found > SCHEMA_VERSION:
-            raise RuntimeError(
-                f"the database has schema version {found}, newer than this arco-grpc knows ({SCHEMA_VERSION}); "
-                "upgrade arco-grpc"
-            )
-        for version in range(found + 1, SCHEMA_VERSION + 1):
-            for statement in MIGRATIONS[version - 1]:
+        for version, statements in pending_migrations(found, MIGRATIONS):
+            for statement in statements:
                 await connection.execute(statement)
             await connection.execute(
                 "INSERT INTO schema_version (version, applied_at_us) VALUES (?, ?)", (version, now_us)

@@ -8,37 +8,17 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Any, TypeVar
 
 import aiosqlite
 
 from arco_grpc.errors import ArcoError
-from arco_grpc.store.errors import StoreUnavailable, WrongExpectedVersion
-from arco_grpc.store.model import (
-    AppendResult,
-    AppendUnit,
-    AssetRecord,
-    CatalogSnapshot,
-    DynamicPartitionsSnapshot,
-    NewEvent,
-    Projector,
-    RequestRecord,
-    StoredEvent,
-    StreamAppend,
-    from_microseconds,
-)
-from arco_grpc.store.sqlite._appending import (
-    EVENT_COLUMNS,
-    commit_fast,
-    event_from_row,
-    last_sequence,
-    plan_fast,
-    write_units,
-)
-from arco_grpc.store.sqlite._backfill_queries import BackfillQueries
-from arco_grpc.store.sqlite._schedules import ScheduleQueries
-from arco_grpc.store.sqlite._schema import PROJECTION_TABLES, migrate
+from arco_grpc.store.errors import StoreUnavailable
+from arco_grpc.store.model import AppendResult, AppendUnit
+from arco_grpc.store.sql.appending import append_units
+from arco_grpc.store.sql.store import SqlEventStore
+from arco_grpc.store.sqlite._appending import SqliteUnitWriter, commit_fast, last_sequence, plan_fast
+from arco_grpc.store.sqlite._schema import migrate
 from arco_grpc.store.sqlite._transaction import SqliteTransaction
 from arco_grpc.store.sqlite._writer import WriterConnection
 
@@ -71,18 +51,7 @@ async def _connect_reader(path: str) -> aiosqlite.Connection:
     return connection
 
 
-def _conflict(unit: AppendUnit) -> WrongExpectedVersion:
-    first = unit.appends[0] if unit.appends else StreamAppend("", None, ())
-    return WrongExpectedVersion(first.stream_id, first.expected_version or 0)
-
-
-def _asset_from_row(row: Sequence[Any]) -> AssetRecord:
-    return AssetRecord(
-        key=str(row[0]), version=int(row[1]), definition=bytes(row[2]), updated_at=from_microseconds(int(row[3]))
-    )
-
-
-class SqliteEventStore(BackfillQueries, ScheduleQueries):
+class SqliteEventStore(SqlEventStore):
     """An :class:`~arco_grpc.store.port.EventStore` in one SQLite database file (or in memory).
 
     Appends are serialized by an ``asyncio.Lock`` on the single writer
@@ -140,32 +109,6 @@ class SqliteEventStore(BackfillQueries, ScheduleQueries):
 
     # -- writes ---------------------------------------------------------------
 
-    async def append(
-        self,
-        stream_id: str,
-        expected_version: int | None,
-        events: Sequence[NewEvent],
-        *,
-        request: RequestRecord | None,
-        recorded_at: datetime,
-        project: Projector | None = None,
-    ) -> AppendResult:
-        """See :meth:`arco_grpc.store.port.EventStore.append`."""
-        unit = AppendUnit((StreamAppend(stream_id, expected_version, tuple(events)),), request, recorded_at, project)
-        result = (await self.append_batch([unit]))[0]
-        if isinstance(result, ArcoError):
-            raise result
-        return result
-
-    async def append_batch(self, units: Sequence[AppendUnit]) -> list[AppendResult | ArcoError]:
-        """See :meth:`arco_grpc.store.port.EventStore.append_batch`."""
-        batch = list(units)
-        if not batch:
-            return []
-        # Shielded: a caller that goes away (client cancel, deadline) must not
-        # interrupt a transaction half-way; its retry will find the answer.
-        return await asyncio.shield(self._append_batch(batch))
-
     async def _append_batch(self, batch: list[AppendUnit]) -> list[AppendResult | ArcoError]:
         async with self._write_lock:
             self._check_open()
@@ -187,50 +130,10 @@ class SqliteEventStore(BackfillQueries, ScheduleQueries):
         self, connection: WriterConnection, units: list[AppendUnit]
     ) -> list[AppendResult | ArcoError]:
         """Every unit in one transaction; a unit that fails is rolled back alone (its savepoint)."""
-        if len(units) > 1:
-            await connection.execute("SAVEPOINT batch")
-            try:
-                results = await write_units(connection, units)
-                await connection.execute("RELEASE batch")
-                return results
-            except (ArcoError, sqlite3.IntegrityError):
-                # A unit broke a constraint: redo the units one by one, each in its savepoint.
-                await connection.execute("ROLLBACK TO batch")
-                await connection.execute("RELEASE batch")
-        results: list[AppendResult | ArcoError] = []
-        for unit in units:
-            await connection.execute("SAVEPOINT unit")
-            try:
-                results.extend(await write_units(connection, [unit]))
-                await connection.execute("RELEASE unit")
-            except (ArcoError, sqlite3.IntegrityError) as error:
-                await connection.execute("ROLLBACK TO unit")
-                await connection.execute("RELEASE unit")
-                results.append(error if isinstance(error, ArcoError) else _conflict(unit))
-        return results
+        return await append_units(SqliteUnitWriter(connection), units)
 
-    async def rebuild_projections(self, project: Projector, batch_size: int = 1000) -> int:
-        """See :meth:`arco_grpc.store.port.EventStore.rebuild_projections`."""
-
-        async def rebuild(connection: WriterConnection) -> int:
-            for table in PROJECTION_TABLES:
-                await connection.execute(f"DELETE FROM {table}")  # noqa: S608 - names from a constant
-            replayed, after = 0, 0
-            while True:
-                rows = await connection.execute_fetchall(
-                    f"SELECT {EVENT_COLUMNS} FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?",
-                    (after, batch_size),
-                )
-                batch = [event_from_row(row) for row in rows]
-                if not batch:
-                    return replayed
-                transaction = SqliteTransaction(connection)
-                await project(transaction, batch)
-                await transaction.flush()
-                replayed += len(batch)
-                after = batch[-1].sequence
-
-        return await asyncio.shield(self._write(rebuild, "rebuilding the projections"))
+    def _projection_transaction(self, connection: WriterConnection) -> SqliteTransaction:
+        return SqliteTransaction(connection)
 
     async def _write(self, work: Callable[[WriterConnection], Awaitable[T]], what: str) -> T:
         """Runs ``work`` on the writer in one ``BEGIN IMMEDIATE ... COMMIT`` transaction."""
@@ -300,103 +203,7 @@ class SqliteEventStore(BackfillQueries, ScheduleQueries):
             except sqlite3.Error as error:
                 raise StoreUnavailable(f"a read failed: {error}") from error
 
-    @staticmethod
-    async def _stream_version(connection: Any, stream_id: str) -> int:
-        rows = list(await connection.execute_fetchall(
-            "SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = ?", (stream_id,)
-        ))
-        return int(rows[0][0]) if rows else 0
-
-    async def read_stream(self, stream_id: str, after_version: int = 0, limit: int | None = None) -> list[StoredEvent]:
-        """See :meth:`arco_grpc.store.port.EventStore.read_stream`."""
-        rows = await self._fetchall(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? AND stream_version > ? "
-            "ORDER BY stream_version LIMIT ?",
-            (stream_id, after_version, -1 if limit is None else limit),
-        )
-        return [event_from_row(row) for row in rows]
-
-    async def read_all(self, after_sequence: int = 0, limit: int | None = None) -> list[StoredEvent]:
-        """See :meth:`arco_grpc.store.port.EventStore.read_all`."""
-        rows = await self._fetchall(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?",
-            (after_sequence, -1 if limit is None else limit),
-        )
-        return [event_from_row(row) for row in rows]
-
-    async def max_sequence(self) -> int:
-        """See :meth:`arco_grpc.store.port.EventStore.max_sequence`."""
-        rows = await self._fetchall("SELECT COALESCE(MAX(sequence), 0) FROM events")
-        return int(rows[0][0])
-
-    async def stream_version(self, stream_id: str) -> int:
-        """See :meth:`arco_grpc.store.port.EventStore.stream_version`."""
-        rows = await self._fetchall(
-            "SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = ?", (stream_id,)
-        )
-        return int(rows[0][0])
-
-    async def find_request(self, request_id: str) -> RequestRecord | None:
-        """See :meth:`arco_grpc.store.port.EventStore.find_request`."""
-        rows = await self._fetchall(
-            "SELECT request_id, method, body_fingerprint, response FROM requests WHERE request_id = ?", (request_id,)
-        )
-        if not rows:
-            return None
-        row = rows[0]
-        return RequestRecord(str(row[0]), str(row[1]), str(row[2]), bytes(row[3]))
-
-    async def catalog_snapshot(self, stream_id: str) -> CatalogSnapshot:
-        """See :meth:`arco_grpc.store.port.EventStore.catalog_snapshot`."""
-        async with self._snapshot() as connection:
-            version = await self._stream_version(connection, stream_id)
-            rows = await connection.execute_fetchall(
-                "SELECT key, version, definition, updated_at_us FROM assets ORDER BY key"
-            )
-        return CatalogSnapshot(stream_version=version, assets=tuple(_asset_from_row(row) for row in rows))
-
-    async def get_asset(self, key: str) -> AssetRecord | None:
-        """See :meth:`arco_grpc.store.port.EventStore.get_asset`."""
-        rows = await self._fetchall("SELECT key, version, definition, updated_at_us FROM assets WHERE key = ?", (key,))
-        return _asset_from_row(rows[0]) if rows else None
-
-    async def partition_status(self, asset_key: str, space: str) -> bytes | None:
-        """See :meth:`arco_grpc.store.port.EventStore.partition_status`."""
-        rows = await self._fetchall(
-            "SELECT status FROM partition_status WHERE asset_key = ? AND space = ?", (asset_key, space)
-        )
-        return bytes(rows[0][0]) if rows else None
-
-    async def list_assets(self, after_key: str | None, limit: int) -> list[AssetRecord]:
-        """See :meth:`arco_grpc.store.port.EventStore.list_assets`."""
-        rows = await self._fetchall(
-            "SELECT key, version, definition, updated_at_us FROM assets WHERE key > ? ORDER BY key LIMIT ?",
-            ("" if after_key is None else after_key, limit),
-        )
-        return [_asset_from_row(row) for row in rows]
-
-    async def dynamic_partitions(self, name: str, stream_id: str) -> DynamicPartitionsSnapshot:
-        """See :meth:`arco_grpc.store.port.EventStore.dynamic_partitions`."""
-        async with self._snapshot() as connection:
-            version = await self._stream_version(connection, stream_id)
-            rows = await connection.execute_fetchall(
-                "SELECT partition_key FROM dynamic_partitions WHERE name = ? ORDER BY ordinal, position", (name,)
-            )
-        return DynamicPartitionsSnapshot(name=name, stream_version=version, keys=tuple(str(row[0]) for row in rows))
-
-    async def asset_version(self, key: str, version: int) -> AssetRecord | None:
-        """See :meth:`arco_grpc.store.port.EventStore.asset_version`."""
-        rows = await self._fetchall(
-            "SELECT key, version, definition, applied_at_us FROM asset_versions WHERE key = ? AND version = ?",
-            (key, version),
-        )
-        return _asset_from_row(rows[0]) if rows else None
-
     # -- lifecycle ------------------------------------------------------------
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise StoreUnavailable("the store is closed")
 
     async def close(self) -> None:
         """See :meth:`arco_grpc.store.port.EventStore.close`."""
