@@ -41,9 +41,9 @@ ASSET = "letters"
 class Cluster:
     """One server process on a fixed database and the worker processes started against it."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, store_location: str) -> None:
         self.tmp_path = tmp_path
-        self.db = tmp_path / "arco.db"
+        self.db = store_location
         self.server: ServerProcess | None = None
         self.workers: list[WorkerProcess] = []
         self.client: Client | None = None
@@ -75,8 +75,8 @@ class Cluster:
 
 
 @pytest.fixture
-async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
-    started = Cluster(tmp_path)
+async def cluster(tmp_path: Path, store_location: str) -> AsyncIterator[Cluster]:
+    started = Cluster(tmp_path, store_location)
     await started.start_server()
     yield started
     await started.close()
@@ -98,6 +98,7 @@ def succeeded_indices(runs: list[rs.Run]) -> Counter[int]:
     return Counter(i for r in runs if r.state == rs.Run.STATE_SUCCEEDED for i in indices_of(r.partitions))
 
 
+@pytest.mark.backends("sqlite", "postgres")
 async def test_a_worker_killed_mid_chunk_loses_its_lease_and_the_chunk_completes_once(cluster: Cluster) -> None:
     client = cluster.client
     assert client is not None
@@ -120,6 +121,7 @@ async def test_a_worker_killed_mid_chunk_loses_its_lease_and_the_chunk_completes
     assert (await client.backfill(backfill_id)).progress.partitions_succeeded == 3
 
 
+@pytest.mark.backends("sqlite", "postgres")
 async def test_a_server_killed_again_and_again_loses_nothing_and_runs_nothing_twice(cluster: Cluster) -> None:
     client = cluster.client
     assert client is not None

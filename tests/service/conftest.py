@@ -37,17 +37,19 @@ ServerStarter = Callable[[], Awaitable[Served]]
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "arco.db"
+def db_path(store_location: str) -> Path:
+    """The SQLite file of a server test, for tests that read it directly (SQLite only)."""
+    assert "://" not in store_location, "this test reads the SQLite file directly: do not run it on another backend"
+    return Path(store_location)
 
 
 @pytest.fixture
-async def start(db_path: Path) -> AsyncIterator[ServerStarter]:
-    """Starts servers on ``db_path`` (one at a time, as a restart would); stops them at the end."""
+async def start(store_location: str) -> AsyncIterator[ServerStarter]:
+    """Starts servers on ``store_location`` (one at a time, as a restart would); stops them at the end."""
     started: list[Served] = []
 
     async def starter() -> Served:
-        store = await open_store(str(db_path))
+        store = await open_store(store_location)
         running = await start_server(store, host="127.0.0.1", port=0, clock=lambda: FIXED_NOW)
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
         served = Served(running, channel, catalog_service_pb2_grpc.CatalogServiceStub(channel))

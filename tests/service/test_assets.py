@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import grpc
+import pytest
 
 from arco_grpc._gen.arco.orchestration.v1 import assets_pb2 as a, catalog_service_pb2 as api
 from tests.service.builders import apply, asset, dep, dynamic, static
 from tests.service.conftest import FIXED_NOW, Served, call_failure
+
+pytestmark = pytest.mark.backends("sqlite", "postgres")
 
 
 async def event_count(served: Served) -> int:

@@ -10,6 +10,8 @@ from tests.service.backfill_helpers import Backfills, backfills, create, target 
 from tests.service.builders import key_range
 from tests.service.conftest import call_failure
 
+pytestmark = pytest.mark.backends("sqlite", "postgres")
+
 S = bf.Backfill
 
 

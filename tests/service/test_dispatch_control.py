@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, backfills_pb2 as bf
 from arco_grpc._gen.arco.orchestration.v1 import worker_service_pb2 as wapi
 from tests.service.backfill_helpers import target
@@ -15,6 +17,8 @@ from tests.service.test_worker_support import (  # noqa: F401 - served_workers i
     no_backoff,
     served_workers,
 )
+
+pytestmark = pytest.mark.backends("sqlite", "postgres")
 
 C = bf.Chunk
 B = bf.Backfill

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
+
+import pytest
 
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, backfills_pb2 as bf
 from arco_grpc._gen.arco.orchestration.v1 import partitions_pb2 as p, run_service_pb2 as rapi
@@ -17,6 +18,8 @@ from tests.service.test_worker_support import (
     start_workers,
     stop_workers,
 )
+
+pytestmark = pytest.mark.backends("sqlite", "postgres")
 
 C = bf.Chunk
 B = bf.Backfill
@@ -32,8 +35,8 @@ async def restart(w: Workers) -> Workers:
     return await start_workers(w.db, w.clock)
 
 
-async def test_leases_held_across_a_restart_keep_working_and_lapse_after_a_grace(tmp_path: Path) -> None:
-    w = await start_workers(tmp_path / "arco.db", ManualClock())
+async def test_leases_held_across_a_restart_keep_working_and_lapse_after_a_grace(store_location: str) -> None:
+    w = await start_workers(store_location, ManualClock())
     try:
         backfill_id = await w.create("c-1", target("orders", JANUARY))
         done, held = await w.lease("w1", 2, ttl=30)
@@ -55,8 +58,8 @@ async def test_leases_held_across_a_restart_keep_working_and_lapse_after_a_grace
         await stop_workers(w)
 
 
-async def test_a_lease_not_heartbeated_after_a_restart_lapses_one_ttl_after_startup(tmp_path: Path) -> None:
-    w = await start_workers(tmp_path / "arco.db", ManualClock())
+async def test_a_lease_not_heartbeated_after_a_restart_lapses_one_ttl_after_startup(store_location: str) -> None:
+    w = await start_workers(store_location, ManualClock())
     try:
         backfill_id = await w.create("c-1", target("orders", key_range("2024-01-01", "2024-01-07")))
         [chunk] = await w.lease("w1", ttl=30)
@@ -74,8 +77,8 @@ async def test_a_lease_not_heartbeated_after_a_restart_lapses_one_ttl_after_star
         await stop_workers(w)
 
 
-async def test_restarts_lose_nothing_and_never_reuse_a_run_key(tmp_path: Path) -> None:
-    w = await start_workers(tmp_path / "arco.db", ManualClock())
+async def test_restarts_lose_nothing_and_never_reuse_a_run_key(store_location: str) -> None:
+    w = await start_workers(store_location, ManualClock())
     retry_now = bf.RetryPolicy(max_attempts=50, initial_backoff=seconds(10), max_backoff=seconds(10))
     try:
         backfill_id = await w.create("c-1", target("orders", key_range("2024-01-01", "2024-02-29")), chunk_size=3,
@@ -114,8 +117,8 @@ async def test_restarts_lose_nothing_and_never_reuse_a_run_key(tmp_path: Path) -
         await stop_workers(w)
 
 
-async def test_a_cancel_in_progress_finishes_after_a_restart(tmp_path: Path) -> None:
-    w = await start_workers(tmp_path / "arco.db", ManualClock())
+async def test_a_cancel_in_progress_finishes_after_a_restart(store_location: str) -> None:
+    w = await start_workers(store_location, ManualClock())
     try:
         backfill_id = await w.create("c-1", target("orders", JANUARY))
         [chunk] = await w.lease("w1", ttl=10)

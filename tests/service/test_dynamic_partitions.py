@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import grpc
+import pytest
 
 from arco_grpc._gen.arco.orchestration.v1 import catalog_service_pb2 as api
 from tests.service.builders import apply, asset, dynamic
 from tests.service.conftest import Served, call_failure
+
+pytestmark = pytest.mark.backends("sqlite", "postgres")
 
 
 async def keys_of(served: Served, asset_key: str = "profiles") -> list[str]:

@@ -12,6 +12,8 @@ import asyncio
 import random
 from datetime import timedelta
 
+import pytest
+
 from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as bf, run_service_pb2 as rapi
 from arco_grpc._gen.arco.orchestration.v1 import schedule_service_pb2 as sapi, schedule_service_pb2_grpc
 from arco_grpc._gen.arco.orchestration.v1 import schedules_pb2 as sc, worker_service_pb2 as wapi
@@ -25,6 +27,8 @@ from tests.service.test_worker_support import (  # noqa: F401 - served_workers i
     start_workers,
     stop_workers,
 )
+
+pytestmark = pytest.mark.backends("sqlite", "postgres")
 
 R = rapi.Run
 
@@ -104,15 +108,15 @@ async def test_a_waiting_lease_call_is_answered_when_the_holding_run_ends(served
     assert leased.run_id == run.run_id
 
 
-async def test_held_partitions_are_known_again_after_a_restart(tmp_path) -> None:  # noqa: ANN001
+async def test_held_partitions_are_known_again_after_a_restart(store_location: str) -> None:
     clock = ManualClock()
-    w = await start_workers(tmp_path / "arco.db", clock)
+    w = await start_workers(store_location, clock)
     try:
         await w.create("c-1", target("orders", key_range("2024-01-01", "2024-01-07")))
         [held] = await w.lease("w1", ttl=600)
     finally:
         await stop_workers(w)
-    w = await start_workers(tmp_path / "arco.db", clock)
+    w = await start_workers(store_location, clock)
     try:
         run = (await w.runs.SubmitRun(manual("m-1", "2024-01-05", "2024-01-05"))).run
         meanwhile = await w.lease("w2")

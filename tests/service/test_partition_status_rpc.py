@@ -4,6 +4,7 @@ and applied by CreateBackfill's reprocess policies (skipped partitions with reas
 from __future__ import annotations
 
 import grpc
+import pytest
 
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, backfills_pb2 as bf
 from arco_grpc._gen.arco.orchestration.v1 import catalog_service_pb2 as capi, partitions_pb2 as p
@@ -16,6 +17,8 @@ from tests.service.test_worker_support import (  # noqa: F401 - served_workers i
     no_backoff,
     served_workers,
 )
+
+pytestmark = pytest.mark.backends("sqlite", "postgres")
 
 TEN_DAYS = key_range("2024-01-01", "2024-01-10")  # orders indices 0..9
 MISSING = bf.REPROCESS_POLICY_MISSING

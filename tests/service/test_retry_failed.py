@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import grpc
+import pytest
 
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, backfills_pb2 as bf
 from arco_grpc.planning.chunks import run_key
@@ -15,6 +16,8 @@ from tests.service.test_worker_support import (  # noqa: F401 - served_workers i
     no_backoff,
     served_workers,
 )
+
+pytestmark = pytest.mark.backends("sqlite", "postgres")
 
 C = bf.Chunk
 B = bf.Backfill

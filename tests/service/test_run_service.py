@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import grpc
+import pytest
 
 from arco_grpc._gen.arco.orchestration.v1 import run_service_pb2 as rapi
 from tests.service.backfill_helpers import target
@@ -14,6 +15,8 @@ from tests.service.test_worker_support import (  # noqa: F401 - served_workers i
     no_backoff,
     served_workers,
 )
+
+pytestmark = pytest.mark.backends("sqlite", "postgres")
 
 R = rapi.Run
 JANUARY = key_range("2024-01-01", "2024-01-20")  # chunks of 7, 7, 6

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import grpc
 import pytest
@@ -27,6 +26,8 @@ from tests.service.builders import apply, asset, dep, hourly, keys_selector, sta
 from tests.service.conftest import FIXED_NOW, call_failure
 from tests.service.test_worker_support import ManualClock
 from tests.worker.processes import wait_until
+
+pytestmark = pytest.mark.backends("sqlite", "postgres")
 
 HOUR = timedelta(hours=1)
 S = sc.Schedule
@@ -88,13 +89,13 @@ Starter = Callable[..., Awaitable[Schedules]]
 
 
 @pytest.fixture
-async def start_schedules(tmp_path: Path) -> AsyncIterator[Starter]:
+async def start_schedules(store_location: str) -> AsyncIterator[Starter]:
     """Starts servers on a manual clock (``after_commit``: the server's fault hook); stops them at the end."""
     started: list[Schedules] = []
 
     async def starter(after_commit: AfterCommit | None = None) -> Schedules:
         clock = ManualClock(FIXED_NOW)
-        store = await open_store(str(tmp_path / "arco.db"))
+        store = await open_store(store_location)
         running = await start_server(store, clock=clock, after_commit=after_commit)
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
         served = Schedules(running, channel, clock)

@@ -27,6 +27,8 @@ from arco_grpc.store import StoreUnavailable
 from tests.service.builders import apply, asset, daily, dynamic, static, ts
 from tests.service.conftest import Served, ServerStarter, call_failure, stop
 
+pytestmark = pytest.mark.backends("sqlite", "postgres")
+
 SERVICES = (
     (api.DESCRIPTOR.services_by_name["CatalogService"], catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server),
     (backfill_service_pb2.DESCRIPTOR.services_by_name["BackfillService"],

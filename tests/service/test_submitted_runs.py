@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import grpc
+import pytest
 
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api
 from arco_grpc._gen.arco.orchestration.v1 import partitions_pb2 as p, run_service_pb2 as rapi
@@ -31,6 +32,8 @@ from tests.service.test_worker_support import (  # noqa: F401 - served_workers i
     start_workers,
     stop_workers,
 )
+
+pytestmark = pytest.mark.backends("sqlite", "postgres")
 
 R = rapi.Run
 TICK = datetime(2024, 12, 31, tzinfo=timezone.utc)
@@ -308,14 +311,14 @@ async def test_listing_by_partition_reads_each_run_in_its_own_asset_version(serv
     ]
 
 
-async def test_submitted_runs_survive_a_restart_and_keep_their_identity(tmp_path) -> None:  # noqa: ANN001
+async def test_submitted_runs_survive_a_restart_and_keep_their_identity(store_location: str) -> None:
     clock = ManualClock()
-    w = await start_workers(tmp_path / "arco.db", clock)
+    w = await start_workers(store_location, clock)
     try:
         run = (await w.runs.SubmitRun(sensor("s-1", run_key="k"))).run
     finally:
         await stop_workers(w)
-    w = await start_workers(tmp_path / "arco.db", clock)
+    w = await start_workers(store_location, clock)
     try:
         again = await w.runs.SubmitRun(sensor("s-2", run_key="k"))
         [leased] = await w.lease("w1")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import grpc
+import pytest
 
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api
 from arco_grpc.service.watch_hub import WatchConfig
-from tests.service.conftest import db_path  # noqa: F401 - fixture
 from tests.service.watch_support import (
     LONG_REASON,
     READ_TIMEOUT,
@@ -26,6 +26,8 @@ from tests.service.watch_support import (
     resume_point,
     start_watching,  # noqa: F401 - fixture
 )
+
+pytestmark = pytest.mark.backends("sqlite", "postgres")
 
 
 def watch(backfill_id: str, after: int = 0, *, follow: bool = True, snapshot: bool = False) -> api.WatchBackfillRequest:

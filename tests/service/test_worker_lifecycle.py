@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import grpc
+import pytest
 
 from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as bf
 from arco_grpc._gen.arco.orchestration.v1 import run_service_pb2 as rapi, worker_service_pb2 as wapi
@@ -20,6 +21,8 @@ from tests.service.test_worker_support import (  # noqa: F401 - served_workers i
     seconds,
     served_workers,
 )
+
+pytestmark = pytest.mark.backends("sqlite", "postgres")
 
 C = bf.Chunk
 B = bf.Backfill

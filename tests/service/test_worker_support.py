@@ -60,7 +60,7 @@ class Workers:
     running: RunningServer
     channel: grpc.aio.Channel
     clock: ManualClock
-    db: Path
+    db: Path | str  # the store location the server was started on
     catalog: catalog_service_pb2_grpc.CatalogServiceStub = field(init=False)
     backfills: backfill_service_pb2_grpc.BackfillServiceStub = field(init=False)
     workers: worker_service_pb2_grpc.WorkerServiceStub = field(init=False)
@@ -180,8 +180,8 @@ class Workers:
                 ran += 1
 
 
-async def start_workers(db: Path, clock: ManualClock) -> Workers:
-    """Starts a server over ``db`` with ``clock`` and applies the test catalog (idempotent)."""
+async def start_workers(db: Path | str, clock: ManualClock) -> Workers:
+    """Starts a server over the store at ``db`` with ``clock`` and applies the test catalog (idempotent)."""
     store = await open_store(str(db))
     running = await start_server(store, host="127.0.0.1", port=0, clock=clock)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
@@ -199,8 +199,8 @@ async def stop_workers(workers: Workers) -> None:
 
 
 @pytest.fixture
-async def served_workers(tmp_path: Path) -> AsyncIterator[Workers]:
-    workers = await start_workers(tmp_path / "arco.db", ManualClock())
+async def served_workers(store_location: str) -> AsyncIterator[Workers]:
+    workers = await start_workers(store_location, ManualClock())
     yield workers
     await stop_workers(workers)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -74,12 +73,12 @@ WatchStarter = Callable[..., Awaitable[WatchServer]]
 
 
 @pytest.fixture
-async def start_watching(db_path: Path) -> AsyncIterator[WatchStarter]:
+async def start_watching(store_location: str) -> AsyncIterator[WatchStarter]:
     """Starts servers on one database (one at a time, as restarts do) with :data:`WATCH` or given limits."""
     started: list[WatchServer] = []
 
     async def starter(config: WatchConfig = WATCH) -> WatchServer:
-        store = await open_store(str(db_path))
+        store = await open_store(store_location)
         running = await start_server(store, host="127.0.0.1", port=0, clock=lambda: FIXED_NOW, watch=config)
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
         served = Served(running, channel, catalog_service_pb2_grpc.CatalogServiceStub(channel))

@@ -42,8 +42,8 @@ class ServerProcess:
         return f"127.0.0.1:{self.port}"
 
 
-async def start_server(tmp_path: Path, db: Path, port: int = 0) -> ServerProcess:
-    """Starts `arco serve` on ``db`` (``port`` 0 picks one) and waits for its `listening on` line."""
+async def start_server(tmp_path: Path, db: Path | str, port: int = 0) -> ServerProcess:
+    """Starts `arco serve` on the store at ``db`` (``port`` 0 picks one) and waits for its `listening on` line."""
     with open(tmp_path / "server.log", "ab") as log:
         process = await asyncio.create_subprocess_exec(
             *ARCO, "serve", "--port", str(port), "--db", str(db), "--grace", "1",
