@@ -60,6 +60,7 @@ from arco_grpc.service.watch_streams import WatchStreams
 from arco_grpc.service.worker_app import WorkerApplication
 from arco_grpc.service.worker_servicer import WorkerServicer
 from arco_grpc.store import EventStore, open_store
+from arco_grpc.store.serving import serving_lock
 
 logger = logging.getLogger(__name__)
 
@@ -308,20 +309,31 @@ async def serve(
     grace: float = DEFAULT_GRACE_SECONDS,
     out: TextIO,
 ) -> int:
-    """Serves until SIGTERM or SIGINT, then shuts down gracefully; returns the exit code."""
+    """Serves until SIGTERM or SIGINT, then shuts down gracefully; returns the exit code.
+
+    Raises:
+        StoreUnavailable: the database cannot be opened, or another server serves it (store/serving.py).
+    """
     store = await open_store(db)
+    try:
+        async with serving_lock(db):
+            await _serve_store(store, host=host, port=port, demo_catalog=demo_catalog, grace=grace, out=out)
+    except BaseException:
+        await store.close()  # idempotent: a stopped server closed it already
+        raise
+    return 0
+
+
+async def _serve_store(store: EventStore, *, host: str, port: int, demo_catalog: bool, grace: float,
+                       out: TextIO) -> None:
     prepare = None
     if demo_catalog:
         from arco_grpc.demo import apply_demo_catalog
 
         prepare = apply_demo_catalog
-    try:
-        running = await start_server(
-            store, host=host, port=port, clock=clock_from_env(), prepare=prepare, after_commit=fault_hook_from_env()
-        )
-    except BaseException:
-        await store.close()
-        raise
+    running = await start_server(
+        store, host=host, port=port, clock=clock_from_env(), prepare=prepare, after_commit=fault_hook_from_env()
+    )
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -332,4 +344,3 @@ async def serve(
     logger.info("shutting down: health NOT_SERVING, draining calls for up to %.0f s", grace)
     await running.stop(grace)
     logger.info("stopped cleanly")
-    return 0

@@ -360,13 +360,14 @@ async def end_to_end(running: RunningServer) -> None:
           f"{backfill.progress.partitions_succeeded} partitions succeeded, {state})")
 
 
-async def main(seconds: float, rounds: int) -> None:
+async def main(seconds: float, rounds: int, location: str | None) -> None:
+    where = "SQLite synchronous=FULL" if location is None else f"the store at {location}"
     print(f"dispatch benchmark: {CONCURRENCY} concurrent callers, {seconds:g} s per measurement, {rounds} round(s), "
-          "clients in a separate process, SQLite synchronous=FULL")
+          f"clients in a separate process, {where}")
     echo, echo_port = await start_echo()
     canned, canned_port = await start_canned()
     with tempfile.TemporaryDirectory() as directory:
-        store = await open_store(str(Path(directory) / "bench.db"))
+        store = await open_store(location or str(Path(directory) / "bench.db"))
         running = await start_server(store, clock=lambda: NOW)
         try:
             async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
@@ -394,5 +395,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="length of each measurement")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every load; medians are printed")
+    parser.add_argument("--store", default=None,
+                        help="an empty store to serve from, e.g. postgresql://USER@HOST/DB (default: a temporary SQLite file)")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.seconds, arguments.rounds))
+    asyncio.run(main(arguments.seconds, arguments.rounds, arguments.store))

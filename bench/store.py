@@ -124,7 +124,7 @@ async def _drop_database(admin: str, dsn: str) -> None:
 async def main(postgres: str | None, rounds: int, seconds: float) -> None:
     with ExitStack() as stack:
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        admin = postgres or stack.enter_context(running_server())
+        admin = postgres or stack.enter_context(running_server(durable=True))
         files = iter(range(rounds))
 
         async def sqlite_file() -> str:

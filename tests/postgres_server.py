@@ -47,8 +47,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_server() -> Iterator[str]:
-    """The admin DSN of a server for this test session (started here, and stopped after, unless given)."""
+def running_server(*, durable: bool = False) -> Iterator[str]:
+    """The admin DSN of a server for this test session (started here, and stopped after, unless given).
+
+    Durability is PostgreSQL's own, not what the tests check: unless ``durable`` (benchmarks), the server
+    runs with fsync off, to keep them quick.
+    """
     given = os.environ.get(DSN_VARIABLE)
     if given:
         yield given
@@ -61,8 +65,9 @@ def running_server() -> Iterator[str]:
         os.chown(directory, owner.pw_uid, owner.pw_gid)
         as_user = ["runuser", "-u", "postgres", "--"]
     data, port = directory / "data", _free_port()
-    # Durability is PostgreSQL's own, not what these tests check: fsync off keeps them quick.
-    options = f"-k {directory} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+    options = f"-k {directory} -p {port} -c listen_addresses=127.0.0.1"
+    if not durable:
+        options += " -c fsync=off -c full_page_writes=off"
 
     def run(*command: str) -> None:
         done = subprocess.run([*as_user, *command], capture_output=True, text=True, check=False)

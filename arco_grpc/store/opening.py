@@ -10,6 +10,11 @@ _SQLITE_PREFIX = "sqlite:///"
 _POSTGRES_PREFIXES = ("postgres://", "postgresql://")
 
 
+def is_postgres(location: str) -> bool:
+    """Whether ``location`` is a PostgreSQL DSN."""
+    return location.startswith(_POSTGRES_PREFIXES)
+
+
 def sqlite_path(location: str) -> str | None:
     """The SQLite path a location names ("sqlite:///path", a bare path, ":memory:"), or None."""
     if location.startswith(_SQLITE_PREFIX):
@@ -29,7 +34,7 @@ async def open_store(location: str) -> EventStore:
         ValueError: the location names no supported backend.
         StoreUnavailable: the database cannot be opened.
     """
-    if location.startswith(_POSTGRES_PREFIXES):
+    if is_postgres(location):
         return await PostgresEventStore.open(location)
     path = sqlite_path(location)
     if path is None:

@@ -1,0 +1,69 @@
+"""One serving server per database: a second `arco serve` is refused, a restart after kill -9 is not."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+import pytest
+
+from arco_grpc.store.serving import LOCK_SUFFIX
+from tests.worker.processes import ARCO, STARTUP_SECONDS, Client, start_server
+
+pytestmark = pytest.mark.backends("sqlite", "postgres")
+
+
+async def serve_and_exit(tmp_path: Path, location: str) -> tuple[int, str]:
+    """Runs `arco serve` on ``location`` until it exits by itself; its exit code and what it printed on stderr."""
+    process = await asyncio.create_subprocess_exec(
+        *ARCO, "serve", "--port", "0", "--db", location,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, err = await asyncio.wait_for(process.communicate(), STARTUP_SECONDS)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, err.decode()
+
+
+async def test_a_second_server_on_one_database_is_refused_and_the_first_keeps_serving(
+    tmp_path: Path, store_location: str
+) -> None:
+    first = await start_server(tmp_path, store_location)
+    client = Client(first.address)
+    try:
+        await client.apply_static("letters", ["a", "b"])
+
+        code, err = await serve_and_exit(tmp_path, store_location)
+
+        assert code == 1
+        assert "another arco server is serving" in err and "Traceback" not in err
+        assert first.process.returncode is None
+        await client.apply_static("letters", ["a", "b", "c"])  # the first still serves, and writes
+    finally:
+        await client.close()
+        first.process.kill()
+        await first.process.wait()
+
+
+async def test_a_server_killed_with_sigkill_leaves_the_database_to_the_next(tmp_path: Path, store_location: str) -> None:
+    first = await start_server(tmp_path, store_location)
+    first.process.kill()
+    assert await first.process.wait() == -signal.SIGKILL
+
+    second = await start_server(tmp_path, store_location)  # it waits for `listening on`: the lock was free
+    try:
+        client = Client(second.address)
+        try:
+            await client.apply_static("letters", ["a"])
+        finally:
+            await client.close()
+    finally:
+        second.process.send_signal(signal.SIGTERM)
+        assert await second.process.wait() == 0
+    if "://" not in store_location:
+        assert Path(store_location + LOCK_SUFFIX).exists()  # the lock file stays; only its flock comes and goes
