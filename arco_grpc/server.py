@@ -59,8 +59,8 @@ from arco_grpc.service.watch_hub import WatchConfig, WatchHub
 from arco_grpc.service.watch_streams import WatchStreams
 from arco_grpc.service.worker_app import WorkerApplication
 from arco_grpc.service.worker_servicer import WorkerServicer
-from arco_grpc.store import EventStore, open_store
-from arco_grpc.store.serving import serving_lock
+from arco_grpc.store import EventStore, StoreUnavailable, open_store
+from arco_grpc.store.serving import ServingLock, serving_lock
 
 logger = logging.getLogger(__name__)
 
@@ -312,20 +312,26 @@ async def serve(
     """Serves until SIGTERM or SIGINT, then shuts down gracefully; returns the exit code.
 
     Raises:
-        StoreUnavailable: the database cannot be opened, or another server serves it (store/serving.py).
+        StoreUnavailable: the database cannot be opened, another server serves it, or the serving lock was
+            lost while serving (store/serving.py).
     """
     store = await open_store(db)
     try:
-        async with serving_lock(db):
-            await _serve_store(store, host=host, port=port, demo_catalog=demo_catalog, grace=grace, out=out)
+        async with serving_lock(db) as lock:
+            await _serve_store(store, lock, host=host, port=port, demo_catalog=demo_catalog, grace=grace, out=out)
     except BaseException:
         await store.close()  # idempotent: a stopped server closed it already
         raise
+    if lock.lost.is_set():
+        raise StoreUnavailable(
+            f"lost the serving lock of {lock.database} (its PostgreSQL session ended) and stopped, so that two "
+            "servers never serve one database; start the server again"
+        )
     return 0
 
 
-async def _serve_store(store: EventStore, *, host: str, port: int, demo_catalog: bool, grace: float,
-                       out: TextIO) -> None:
+async def _serve_store(store: EventStore, lock: ServingLock, *, host: str, port: int, demo_catalog: bool,
+                       grace: float, out: TextIO) -> None:
     prepare = None
     if demo_catalog:
         from arco_grpc.demo import apply_demo_catalog
@@ -340,7 +346,12 @@ async def _serve_store(store: EventStore, *, host: str, port: int, demo_catalog:
         loop.add_signal_handler(signum, stopping.set)
     print(f"listening on {host}:{running.port}", file=out, flush=True)
     print(_hint(host, running.port), file=out, flush=True)
-    await stopping.wait()
+    stop_asked, lock_lost = asyncio.create_task(stopping.wait()), asyncio.create_task(lock.lost.wait())
+    await asyncio.wait({stop_asked, lock_lost}, return_when=asyncio.FIRST_COMPLETED)
+    stop_asked.cancel()
+    lock_lost.cancel()
+    if lock.lost.is_set():
+        logger.error("lost the serving lock of %s: stopping", lock.database)
     logger.info("shutting down: health NOT_SERVING, draining calls for up to %.0f s", grace)
     await running.stop(grace)
     logger.info("stopped cleanly")

@@ -1,4 +1,5 @@
-"""One serving server per database: a second `arco serve` is refused, a restart after kill -9 is not."""
+"""One serving server per database: a second `arco serve` is refused, a restart after kill -9 is not, and a
+server that loses its lock stops."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import asyncio
 import signal
 from pathlib import Path
 
+import asyncpg
 import pytest
 
-from arco_grpc.store.serving import LOCK_SUFFIX
+from arco_grpc.store.serving import LOCK_SUFFIX, SERVING_LOCK
 from tests.worker.processes import ARCO, STARTUP_SECONDS, Client, start_server
 
 pytestmark = pytest.mark.backends("sqlite", "postgres")
@@ -67,3 +69,26 @@ async def test_a_server_killed_with_sigkill_leaves_the_database_to_the_next(tmp_
         assert await second.process.wait() == 0
     if "://" not in store_location:
         assert Path(store_location + LOCK_SUFFIX).exists()  # the lock file stays; only its flock comes and goes
+
+
+@pytest.mark.backends("postgres")
+async def test_a_server_whose_lock_session_ends_stops_and_the_database_can_be_served_again(
+    tmp_path: Path, store_location: str
+) -> None:
+    first = await start_server(tmp_path, store_location)
+    admin = await asyncpg.connect(store_location)
+    try:
+        holders = await admin.fetch(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = $1",
+            SERVING_LOCK & 0xFFFF_FFFF,
+        )
+        assert len(holders) == 1
+        await admin.execute("SELECT pg_terminate_backend($1)", holders[0]["pid"])
+    finally:
+        await admin.close()
+
+    assert await asyncio.wait_for(first.process.wait(), STARTUP_SECONDS) == 1
+    assert "lost the serving lock" in (tmp_path / "server.log").read_text()
+    second = await start_server(tmp_path, store_location)
+    second.process.send_signal(signal.SIGTERM)
+    assert await second.process.wait() == 0

@@ -12,15 +12,20 @@ so a restart takes it at once.
 - SQLite file: an exclusive ``flock`` on ``PATH.serving-lock`` beside the
   database. An in-memory database is one process's own: nothing to lock.
 - PostgreSQL: a session-level advisory lock on a connection of its own, kept
-  open while serving.
+  open while serving. If that session ends under the server (PostgreSQL
+  restarted, the connection cut, an administrator's pg_terminate_backend),
+  the lock is gone and another server could take it: :attr:`ServingLock.lost`
+  is set, and the server stops.
 """
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 import asyncpg
 
@@ -41,23 +46,32 @@ def _refused(database: str) -> StoreUnavailable:
     )
 
 
+@dataclass(slots=True)
+class ServingLock:
+    """A serving lock while it is held."""
+
+    database: str
+    # Set when the lock went away while held (its PostgreSQL session ended); a file lock cannot.
+    lost: asyncio.Event = field(default_factory=asyncio.Event)
+
+
 @asynccontextmanager
-async def serving_lock(location: str) -> AsyncIterator[None]:
+async def serving_lock(location: str) -> AsyncIterator[ServingLock]:
     """Holds the serving lock of the database at ``location`` (opened already) while the body runs.
 
     Raises:
         StoreUnavailable: another server holds it, or it cannot be taken.
     """
     if is_postgres(location):
-        async with _postgres_lock(location):
-            yield
+        async with _postgres_lock(location) as held:
+            yield held
         return
     path = sqlite_path(location)
     if path is None or path == MEMORY:
-        yield
+        yield ServingLock(repr(location))
         return
     async with _file_lock(path):
-        yield
+        yield ServingLock(repr(path))
 
 
 @asynccontextmanager
@@ -78,17 +92,26 @@ async def _file_lock(path: str) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def _postgres_lock(dsn: str) -> AsyncIterator[None]:
+async def _postgres_lock(dsn: str) -> AsyncIterator[ServingLock]:
     database = describe(dsn)
     try:
         connection = await asyncpg.connect(dsn)
     except DRIVER_ERRORS as error:
         raise StoreUnavailable(f"cannot connect to the PostgreSQL database {database}: {reason(error)}") from error
+    held = ServingLock(database)
+    releasing = False
+
+    def ended(_: object) -> None:
+        if not releasing:
+            held.lost.set()
+
     try:
         if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", SERVING_LOCK):
             raise _refused(database)
-        yield
+        connection.add_termination_listener(ended)
+        yield held
     finally:
+        releasing = True
         try:
             await connection.close()  # ending the session releases the lock
         except DRIVER_ERRORS:
