@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from itertools import accumulate
 from pathlib import Path
@@ -14,6 +17,7 @@ from arco_grpc.store.opening import sqlite_path
 from arco_grpc.store.sqlite import SqliteEventStore
 from arco_grpc.store.sqlite._schema import SCHEMA_VERSION
 from arco_grpc.store.sqlite._statements import MAX_ROWS_PER_STEP, pieces
+from arco_grpc.store.sqlite._writer import run_pragma
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
@@ -84,3 +88,34 @@ def test_rows_go_in_one_step_up_to_sixteen_and_in_a_few_texts_above(count: int) 
     assert all(size <= MAX_ROWS_PER_STEP and (size <= 16 or size % 16 == 0) for _, size in cut)
     if count <= 16:
         assert cut == [(0, count)]
+
+
+
+def test_a_new_file_another_opener_holds_is_switched_to_wal_once_it_is_free(tmp_path: Path) -> None:
+    # Switching a new file to WAL fails at once while another connection holds its write lock (it does not
+    # wait for busy_timeout), as when two stores open a new file together: the opener must try again.
+    path = tmp_path / "new.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    opener = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    opener.execute("PRAGMA busy_timeout = 10000")
+    tried = 0
+    retried = threading.Event()
+
+    def trace(_: str) -> None:
+        nonlocal tried
+        tried += 1
+        if tried >= 2:
+            retried.set()
+
+    opener.set_trace_callback(trace)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        switching = pool.submit(run_pragma, opener, "PRAGMA journal_mode = WAL", time.monotonic() + 10)
+        assert retried.wait(10), "the pragma was not tried again after finding the database locked"
+        holder.execute("ROLLBACK")
+        switching.result(timeout=10)
+    opener.set_trace_callback(None)
+    assert opener.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    opener.close()
+    holder.close()

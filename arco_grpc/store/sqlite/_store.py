@@ -30,7 +30,8 @@ _BUSY_TIMEOUT_MS = 10_000
 
 def _pragmas(path: str, *, read_only: bool) -> list[str]:
     pragmas = [f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}"]
-    if path != MEMORY:
+    if path != MEMORY and not read_only:
+        # Kept in the file: readers, opened after the writer, find it set.
         pragmas.append("PRAGMA journal_mode = WAL")
     # FULL: a commit the server acknowledged survives power loss and kill -9.
     pragmas.append("PRAGMA synchronous = FULL")
@@ -89,7 +90,7 @@ class SqliteEventStore(SqlEventStore):
                 f"cannot open the SQLite database {path!r}: its directory does not exist; create it first"
             )
         try:
-            writer = await WriterConnection.open(path, _pragmas(path, read_only=False))
+            writer = await WriterConnection.open(path, _pragmas(path, read_only=False), _BUSY_TIMEOUT_MS / 1000)
         except sqlite3.Error as error:
             raise StoreUnavailable(f"cannot open the SQLite database {path!r}: {error}") from error
         readers: list[aiosqlite.Connection] = []

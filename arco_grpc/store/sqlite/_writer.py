@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -18,6 +19,25 @@ from typing import Any, TypeVar
 from arco_grpc.store.sqlite._statements import STATEMENT_CACHE_SIZE
 
 T = TypeVar("T")
+
+# How long to wait before trying a pragma again that found the database locked.
+_LOCKED_RETRY_SECONDS = 0.005
+
+
+def run_pragma(connection: sqlite3.Connection, pragma: str, deadline: float) -> None:
+    """Runs ``pragma``; while it finds the database locked, tries again until ``deadline`` (monotonic).
+
+    Switching a new file to WAL needs the write lock, which another connection opening the file at the
+    same moment may hold, and SQLite then fails at once instead of waiting for busy_timeout.
+    """
+    while True:
+        try:
+            connection.execute(pragma)
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+        time.sleep(_LOCKED_RETRY_SECONDS)
 
 
 class WriterConnection:
@@ -28,8 +48,9 @@ class WriterConnection:
         self._connection = connection
 
     @classmethod
-    async def open(cls, path: str, pragmas: Sequence[str]) -> WriterConnection:
-        """Opens ``path`` in a new writer thread and runs ``pragmas`` on it.
+    async def open(cls, path: str, pragmas: Sequence[str], busy_seconds: float = 0.0) -> WriterConnection:
+        """Opens ``path`` in a new writer thread and runs ``pragmas`` on it; a pragma that finds the database
+        locked is tried again for up to ``busy_seconds``.
 
         Raises:
             sqlite3.Error: the database cannot be opened.
@@ -43,7 +64,7 @@ class WriterConnection:
             )
             try:
                 for pragma in pragmas:
-                    connection.execute(pragma)
+                    run_pragma(connection, pragma, time.monotonic() + busy_seconds)
             except BaseException:
                 connection.close()
                 raise
