@@ -307,18 +307,34 @@ async def serve(
     db: str,
     demo_catalog: bool = False,
     grace: float = DEFAULT_GRACE_SECONDS,
+    standby: bool = False,
     out: TextIO,
 ) -> int:
     """Serves until SIGTERM or SIGINT, then shuts down gracefully; returns the exit code.
 
+    With ``standby``, waits for the database's serving lock while another server holds it, then serves
+    (SIGTERM or SIGINT while waiting exit without serving).
+
     Raises:
-        StoreUnavailable: the database cannot be opened, another server serves it, or the serving lock was
-            lost while serving (store/serving.py).
+        StoreUnavailable: the database cannot be opened, another server serves it (not a standby), or the
+            serving lock was lost while serving (store/serving.py).
     """
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+
+    def on_standby() -> None:
+        print(f"standby: another server serves {db}; waiting to take over", file=out, flush=True)
+
     store = await open_store(db)
     try:
-        async with serving_lock(db) as lock:
-            await _serve_store(store, lock, host=host, port=port, demo_catalog=demo_catalog, grace=grace, out=out)
+        async with serving_lock(db, standby_until=stopping if standby else None, on_standby=on_standby) as lock:
+            if lock is None:  # stopped while a standby
+                await store.close()
+                return 0
+            await _serve_store(store, lock, stopping, host=host, port=port, demo_catalog=demo_catalog, grace=grace,
+                               out=out)
     except BaseException:
         await store.close()  # idempotent: a stopped server closed it already
         raise
@@ -330,8 +346,8 @@ async def serve(
     return 0
 
 
-async def _serve_store(store: EventStore, lock: ServingLock, *, host: str, port: int, demo_catalog: bool,
-                       grace: float, out: TextIO) -> None:
+async def _serve_store(store: EventStore, lock: ServingLock, stopping: asyncio.Event, *, host: str, port: int,
+                       demo_catalog: bool, grace: float, out: TextIO) -> None:
     prepare = None
     if demo_catalog:
         from arco_grpc.demo import apply_demo_catalog
@@ -340,10 +356,6 @@ async def _serve_store(store: EventStore, lock: ServingLock, *, host: str, port:
     running = await start_server(
         store, host=host, port=port, clock=clock_from_env(), prepare=prepare, after_commit=fault_hook_from_env()
     )
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stopping.set)
     print(f"listening on {host}:{running.port}", file=out, flush=True)
     print(_hint(host, running.port), file=out, flush=True)
     stop_asked, lock_lost = asyncio.create_task(stopping.wait()), asyncio.create_task(lock.lost.wait())

@@ -1,5 +1,5 @@
-"""One serving server per database: a second `arco serve` is refused, a restart after kill -9 is not, and a
-server that loses its lock stops."""
+"""One serving server per database: a second `arco serve` is refused, a restart after kill -9 is not, a
+server that loses its lock stops, and a standby takes over when the serving one dies."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from arco_grpc._gen.arco.orchestration.v1 import catalog_service_pb2 as catalog
 from arco_grpc.store.serving import LOCK_SUFFIX, SERVING_LOCK
-from tests.worker.processes import ARCO, STARTUP_SECONDS, Client, start_server
+from tests.worker.processes import ARCO, LISTENING, STARTUP_SECONDS, Client, start_server
 
 pytestmark = pytest.mark.backends("sqlite", "postgres")
 
@@ -92,3 +93,58 @@ async def test_a_server_whose_lock_session_ends_stops_and_the_database_can_be_se
     second = await start_server(tmp_path, store_location)
     second.process.send_signal(signal.SIGTERM)
     assert await second.process.wait() == 0
+
+
+async def start_standby(location: str) -> asyncio.subprocess.Process:
+    """`arco serve --standby` on ``location``, once it says it waits."""
+    process = await asyncio.create_subprocess_exec(
+        *ARCO, "serve", "--port", "0", "--db", location, "--standby",
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert process.stdout is not None
+    line = (await asyncio.wait_for(process.stdout.readline(), STARTUP_SECONDS)).decode()
+    assert line.startswith("standby: another server serves"), line
+    return process
+
+
+async def test_a_standby_takes_over_when_the_serving_server_dies(tmp_path: Path, store_location: str) -> None:
+    first = await start_server(tmp_path, store_location)
+    client = Client(first.address)
+    try:
+        await client.apply_static("letters", ["a", "b"])
+    finally:
+        await client.close()
+    standby = await start_standby(store_location)
+    try:
+        first.process.kill()
+        await first.process.wait()
+
+        assert standby.stdout is not None
+        line = (await asyncio.wait_for(standby.stdout.readline(), STARTUP_SECONDS)).decode().strip()
+        assert LISTENING.match(line), line
+        client = Client(line.removeprefix("listening on "))
+        try:
+            listed = await client.catalog.ListAssets(catalog.ListAssetsRequest(), timeout=30)
+            assert [asset.key for asset in listed.assets] == ["letters"]  # the database the first one wrote
+        finally:
+            await client.close()
+        standby.send_signal(signal.SIGTERM)
+        assert await standby.wait() == 0
+    finally:
+        if standby.returncode is None:
+            standby.kill()
+            await standby.wait()
+
+
+async def test_a_standby_stopped_while_it_waits_exits_without_serving(tmp_path: Path, store_location: str) -> None:
+    first = await start_server(tmp_path, store_location)
+    try:
+        standby = await start_standby(store_location)
+        standby.send_signal(signal.SIGTERM)
+        out, _ = await asyncio.wait_for(standby.communicate(), STARTUP_SECONDS)
+        assert standby.returncode == 0
+        assert b"listening" not in out
+        assert first.process.returncode is None
+    finally:
+        first.process.kill()
+        await first.process.wait()

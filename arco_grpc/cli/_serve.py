@@ -34,6 +34,9 @@ def add_serve_command(commands: Any) -> None:
                        help="the database: a SQLite path or sqlite:///PATH, or a PostgreSQL DSN "
                        "postgresql://USER@HOST:PORT/DATABASE (env ARCO_DB; default %(default)s)")
     serve.add_argument("--demo-catalog", action="store_true", help="apply the demo catalog at start (idempotent)")
+    serve.add_argument("--standby", action="store_true",
+                       help="while another server serves the database, wait and take over when it stops or dies "
+                       "(default: exit at once)")
     serve.add_argument("--grace", type=float, default=10.0,
                        help="seconds in-flight calls get to finish on shutdown (default %(default)s)")
 
@@ -45,7 +48,8 @@ def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     try:
         return asyncio.run(
-            serve(host=args.host, port=args.port, db=args.db, demo_catalog=args.demo_catalog, grace=args.grace, out=out)
+            serve(host=args.host, port=args.port, db=args.db, demo_catalog=args.demo_catalog, grace=args.grace,
+                  standby=args.standby, out=out)
         )
     except (OSError, ValueError, StoreUnavailable) as error:
         # What a user can fix (a busy port, a bad --db) gets one line, not a traceback.
