@@ -32,6 +32,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/watch.py
 	$(PY) bench/graph.py
 	$(PY) bench/runs.py
+	$(PY) bench/store.py
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
