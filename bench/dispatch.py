@@ -53,12 +53,17 @@ from arco_grpc.planning.backfill_ids import backfill_id_for_request  # noqa: E40
 from arco_grpc.server import RunningServer, start_server  # noqa: E402
 from arco_grpc.service.convert_partitions import datetime_to_proto  # noqa: E402
 from arco_grpc.store import open_store  # noqa: E402
+from arco_grpc.store.opening import is_postgres  # noqa: E402
+from arco_grpc.store.postgres import PostgresEventStore  # noqa: E402
+from arco_grpc.store.postgres._connection import StatementCounter  # noqa: E402
 
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
 CONCURRENCY = 16
 BATCH = 64
 ECHO_METHOD = "/bench.Echo/Echo"
 PAYLOAD = b"x" * 96  # about the size of a LeaseChunksRequest
+# Statements sent to a PostgreSQL store (each a network round trip once prepared).
+STATEMENTS = StatementCounter()
 
 
 # -- servers (this process) ------------------------------------------------------------
@@ -276,20 +281,25 @@ class Round:
     canned_batched: Measured
     single: Measured
     single_appends: float  # appends per group commit
+    single_statements: float  # PostgreSQL statements per group commit (reads included; 0 on SQLite)
     batched: Measured
     batched_appends: float
+    batched_statements: float
 
 
 async def measure_arco(running: RunningServer, request_id: str, kind: str, concurrency: int,
-                       seconds: float) -> tuple[Measured, float]:
-    """Runs a cycle load against a fresh backfill (cancelled afterwards); returns it and its appends per commit."""
+                       seconds: float) -> tuple[Measured, float, float]:
+    """Runs a cycle load against a fresh backfill (cancelled afterwards); returns it, its appends per commit and
+    its PostgreSQL statements per commit."""
     async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
         await create_backfill(channel, request_id, 5_000_000, 1, concurrency)
-        commits, units = running.committer.commits, running.committer.units
+        commits, units, statements = running.committer.commits, running.committer.units, STATEMENTS.statements
         measured = await measure(kind, running.port, seconds)
-        appends = (running.committer.units - units) / max(1, running.committer.commits - commits)
+        done = max(1, running.committer.commits - commits)
+        appends = (running.committer.units - units) / done
+        sent = (STATEMENTS.statements - statements) / done
         await cancel(channel, request_id)
-    return measured, appends
+    return measured, appends, sent
 
 
 async def measure_round(number: int, echo_port: int, canned_port: int, running: RunningServer,
@@ -323,6 +333,10 @@ def report(rounds: list[Round], seconds: float) -> None:
         """Median CPU per call, cycle or chunk of a load, in microseconds, on ``side`` (server or client)."""
         return median_of(lambda one: getattr(pick(one), f"{side}_cpu") / (rate(pick(one)) * seconds) * 1e6)
 
+    def statements(figure: Callable[[Round], float]) -> str:
+        """PostgreSQL's statements per commit (each a round trip; reads of the load included), if it serves."""
+        return f", {median_of(figure):.1f} PostgreSQL statements per commit" if median_of(figure) else ""
+
     echo = median_of(lambda one: rate(one.echo))
     single_ratio = median_of(lambda one: rate(one.single) / rate(one.echo))
     canned_ratio = median_of(lambda one: rate(one.canned_single) / rate(one.echo))
@@ -335,12 +349,12 @@ def report(rounds: list[Round], seconds: float) -> None:
           "(no decisions, no storage: the wire's ceiling)")
     print(f"single-chunk cycles:        {median_of(lambda one: rate(one.single)):10,.0f} cycles/s  "
           f"(server CPU {cpu(lambda one: one.single, 'server'):5.0f} us, client {cpu(lambda one: one.single, 'client'):4.0f} us "
-          f"per cycle, {median_of(lambda one: one.single_appends):.1f} appends per commit)")
+          f"per cycle, {median_of(lambda one: one.single_appends):.1f} appends per commit{statements(lambda one: one.single_statements)})")
     print(f"  ratio to echo:            {single_ratio:10.1%}   (target: at least 25%; "
           f"{median_of(lambda one: rate(one.single) / rate(one.canned_single)):.0%} of canned)")
     print(f"batched (max_chunks {BATCH}):   {batched:10,.0f} chunks/s  "
           f"(server CPU {cpu(lambda one: one.batched, 'server'):5.0f} us, client {cpu(lambda one: one.batched, 'client'):4.0f} us "
-          f"per chunk, {median_of(lambda one: one.batched_appends):.1f} appends per commit)")
+          f"per chunk, {median_of(lambda one: one.batched_appends):.1f} appends per commit{statements(lambda one: one.batched_statements)})")
     print(f"  ratio to 20,000 chunks/s: {batched / 20_000:10.1%}   (target: at least 100%; "
           f"{median_of(lambda one: rate(one.batched) / rate(one.canned_batched)):.0%} of canned)")
 
@@ -367,7 +381,10 @@ async def main(seconds: float, rounds: int, location: str | None) -> None:
     echo, echo_port = await start_echo()
     canned, canned_port = await start_canned()
     with tempfile.TemporaryDirectory() as directory:
-        store = await open_store(location or str(Path(directory) / "bench.db"))
+        if location is not None and is_postgres(location):
+            store = await PostgresEventStore.open(location, connection_init=STATEMENTS.attach)
+        else:
+            store = await open_store(location or str(Path(directory) / "bench.db"))
         running = await start_server(store, clock=lambda: NOW)
         try:
             async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:

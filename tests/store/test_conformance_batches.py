@@ -19,8 +19,11 @@ from arco_grpc.store import (
     StreamAppend,
     Transaction,
     WrongExpectedVersion,
+    open_store,
 )
+from arco_grpc.store.model import StatusUpdate
 from tests.store.conftest import StoreOpener
+from tests.store.test_conformance_rows import _AppendByte
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -133,3 +136,89 @@ async def test_concurrent_batches_commit_in_sequence_order(open_backend: StoreOp
     by_stream = {e.stream_id: e for r in (x for answer in answers for x in answer) for e in r.events}  # type: ignore[union-attr]
     assert len(by_stream) == 40
     assert await store.max_sequence() == 80
+
+
+class _Appending(_AppendByte):
+    """A status update that appends bytes to the stored row (chained updates append in order)."""
+
+    def then(self, later: StatusUpdate) -> StatusUpdate:
+        assert isinstance(later, _AppendByte)
+        return _Appending(self.byte + later.byte)
+
+
+def writing(*, runs: tuple[RunRecord, ...] = (), ends: tuple[RunEnd, ...] = (), status: bytes = b""):  # noqa: ANN201
+    """A projector that only writes (the kind a batch may plan before its transaction)."""
+
+    async def project(transaction: Transaction, events: list[StoredEvent]) -> None:
+        await transaction.record_runs(runs)
+        await transaction.end_runs(ends)
+        if status:
+            await transaction.update_partition_status("asset", "space", _Appending(status))
+
+    return project
+
+
+async def test_writing_projectors_of_one_batch_see_each_others_rows(store: EventStore) -> None:
+    await store.append("s-0", 0, [NewEvent("Thing", b"x")], request=None, recorded_at=T0, project=writing(status=b"a"))
+
+    results = await store.append_batch([
+        unit(("s-1", 0, 1), request_id="r-1", project=writing(runs=(run("rk-1", "run-1"),), status=b"b")),
+        unit(("s-2", 0, 1), request_id="r-2", project=writing(ends=(RunEnd("run-1", 2, T0, error="done"),), status=b"c")),
+        unit(("s-1", 1, 1), project=writing(status=b"d")),
+    ])
+
+    assert all(isinstance(r, AppendResult) and not r.replayed for r in results)
+    assert [e.sequence for r in results for e in r.events] == [2, 3, 4]  # type: ignore[union-attr]
+    assert await store.partition_status("asset", "space") == b"abcd"
+    ended = await store.get_run("rk-1")
+    assert ended is not None and (ended.state, ended.error) == (2, "done")
+    assert (await store.find_request("r-2")).response == b"r-2"  # type: ignore[union-attr]
+
+
+async def test_a_run_key_taken_twice_in_a_batch_refuses_only_the_second_unit(store: EventStore) -> None:
+    results = await store.append_batch([
+        unit(("s-1", 0, 1), request_id="r-1", project=writing(runs=(run("rk-1", "run-1"),), status=b"a")),
+        unit(("s-2", 0, 1), request_id="r-2", project=writing(runs=(run("rk-1", "run-2"),), status=b"b")),
+        unit(("s-3", 0, 1), request_id="r-3", project=writing(status=b"c")),
+    ])
+    after = await store.append_batch([unit(("s-4", 0, 1), project=writing(status=b"d"))])
+
+    assert isinstance(results[1], DuplicateRunKey) and results[1].run_key == "rk-1"
+    assert isinstance(results[0], AppendResult) and isinstance(results[2], AppendResult)
+    assert [(e.stream_id, e.sequence) for e in await store.read_all()] == [("s-1", 1), ("s-3", 2), ("s-4", 3)]
+    assert isinstance(after[0], AppendResult) and after[0].events[0].sequence == 3
+    assert await store.find_request("r-2") is None
+    assert (await store.get_run("rk-1")).run_id == "run-1"  # type: ignore[union-attr]
+    assert await store.partition_status("asset", "space") == b"acd"
+
+
+async def test_stores_taking_turns_on_one_database_keep_sequences_in_commit_order(persistent_location: str) -> None:
+    first, second = await open_store(persistent_location), await open_store(persistent_location)
+    try:
+        for turn, appender in enumerate((first, second, first, second, first)):
+            results = await appender.append_batch([
+                unit((f"s-{turn}-{n}", 0, 1), request_id=f"r-{turn}-{n}", project=writing(status=bytes([65 + turn])))
+                for n in range(3)
+            ])
+            assert [e.sequence for r in results for e in r.events] == [3 * turn + 1, 3 * turn + 2, 3 * turn + 3]  # type: ignore[union-attr]
+        assert [e.sequence for e in await first.read_all()] == list(range(1, 16))
+        assert await second.partition_status("asset", "space") == b"AAABBBCCCDDDEEE"
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_projector_refusing_its_unit_refuses_only_that_unit(store: EventStore) -> None:
+    async def refusing(transaction: Transaction, events: list[StoredEvent]) -> None:
+        raise DuplicateRunKey("rk-refused")
+
+    results = await store.append_batch([
+        unit(("s-1", 0, 1), request_id="r-1", project=writing(status=b"a")),
+        unit(("s-2", 0, 1), request_id="r-2", project=refusing),
+        unit(("s-3", 0, 1), request_id="r-3", project=writing(status=b"c")),
+    ])
+
+    assert isinstance(results[1], DuplicateRunKey) and results[1].run_key == "rk-refused"
+    assert [(e.stream_id, e.sequence) for e in await store.read_all()] == [("s-1", 1), ("s-3", 2)]
+    assert await store.find_request("r-2") is None
+    assert await store.partition_status("asset", "space") == b"ac"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -43,6 +44,27 @@ class PgConnection:
     async def execute(self, sql: str, *parameters: Any) -> str:
         """Runs one statement; returns its status ("UPDATE 1", ...)."""
         return await self.raw.execute(numbered(sql), *parameters)
+
+
+class StatementCounter:
+    """Counts the statements sent on the connections it is attached to (for benchmarks: each is a round
+    trip once prepared; asyncpg prepares a statement on a connection the first time it is sent, one more)."""
+
+    def __init__(self) -> None:
+        self.statements = 0
+
+    async def attach(self, connection: asyncpg.Connection) -> None:
+        """Counts ``connection``'s statements from now on (a pool's ``init``)."""
+        connection.add_query_logger(self._count)
+
+    async def settled(self) -> int:
+        """The count, once every statement already answered is in it (asyncpg reports them a turn of the
+        event loop later)."""
+        await asyncio.sleep(0)
+        return self.statements
+
+    def _count(self, query: asyncpg.connection.LoggedQuery) -> None:
+        self.statements += 1
 
 
 def describe(dsn: str) -> str:

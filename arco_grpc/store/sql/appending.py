@@ -7,6 +7,13 @@ projections flushed in batches and answers remembered together. A unit
 refused for its request id or its expected version is skipped, not written; a
 constraint broken while writing raises, and :func:`append_units` redoes the
 units one by one, each in its savepoint, so that only the unit at fault is refused.
+
+The fast plan (:func:`plan_fast`) is for batches whose units name the
+version each stream is expected at and whose projectors only write: the
+sequences, versions and rows are computed before the transaction, from the
+last sequence known; the backend then checks under its lock that the database
+is where the plan assumed (last sequence, stream versions, request ids
+unseen) and writes it all, or takes the general path.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from arco_grpc.store.model import (
     from_microseconds,
     to_microseconds,
 )
-from arco_grpc.store.sql.writes import BufferedTransaction
+from arco_grpc.store.sql.writes import BufferedTransaction, NeedsDatabase, Write
 
 # A remembered request: (method, body fingerprint, response).
 SeenRequest = tuple[str, str, bytes]
@@ -38,14 +45,9 @@ class UnitWriter(Protocol):
     # What a broken constraint raises (the unit is refused as a conflict).
     constraint_errors: tuple[type[BaseException], ...]
 
-    async def seen_requests(self, request_ids: list[str]) -> dict[str, SeenRequest]:
-        """The remembered requests among ``request_ids``, by id."""
-
-    async def stream_versions(self, streams: list[str]) -> dict[str, int]:
-        """The version of each of ``streams`` that has events."""
-
-    async def last_sequence(self) -> int:
-        """The last event sequence ever assigned (0 for none)."""
+    async def state(self, request_ids: list[str], streams: list[str]) -> tuple[dict[str, SeenRequest], dict[str, int], int]:
+        """The remembered requests among ``request_ids`` (by id), the version of each of ``streams`` that has
+        events, and the last event sequence ever assigned (0 for none)."""
 
     async def insert_events(self, rows: list[tuple[Any, ...]]) -> None:
         """Inserts event rows (EVENT_COLUMNS order)."""
@@ -132,9 +134,11 @@ async def write_units(writer: UnitWriter, units: list[AppendUnit]) -> list[Appen
         ArcoError: a projector refused the batch (such as DuplicateRunKey).
         BaseException: of ``writer.constraint_errors``: a row broke a constraint.
     """
-    seen = await writer.seen_requests(sorted({unit.request.request_id for unit in units if unit.request is not None}))
-    versions = await writer.stream_versions(sorted({append.stream_id for unit in units for append in unit.appends}))
-    planned = plan_units(units, seen, versions, await writer.last_sequence())
+    seen, versions, last_sequence = await writer.state(
+        sorted({unit.request.request_id for unit in units if unit.request is not None}),
+        sorted({append.stream_id for unit in units for append in unit.appends}),
+    )
+    planned = plan_units(units, seen, versions, last_sequence)
     if planned.event_rows:
         await writer.insert_events(planned.event_rows)
     transaction = writer.transaction()
@@ -170,3 +174,72 @@ async def append_units(writer: UnitWriter, units: list[AppendUnit]) -> list[Appe
         except refusals as error:
             results.append(error if isinstance(error, ArcoError) else conflict(unit))
     return results
+
+
+@dataclass(frozen=True, slots=True)
+class FastBatch:
+    """A batch planned before its transaction (:func:`plan_fast`), to be checked and written by the backend."""
+
+    expected_sequence: int
+    last_sequence: int
+    # The version each stream is expected at before the batch.
+    stream_versions: dict[str, int]
+    request_ids: list[str]
+    event_rows: list[tuple[Any, ...]]
+    writes: list[Write]
+    request_rows: list[tuple[Any, ...]]
+    results: list[AppendResult | ArcoError]
+
+
+async def plan_fast(units: list[AppendUnit], last: int, detached: BufferedTransaction) -> FastBatch | None:
+    """The fast plan of ``units`` after sequence ``last``, or None when the batch needs the general path.
+
+    ``detached`` is an empty projection buffer that refuses reads (:class:`NeedsDatabase`).
+    """
+    versions: dict[str, int] = {}
+    first_versions: dict[str, int] = {}
+    request_ids: set[str] = set()
+    event_rows: list[tuple[Any, ...]] = []
+    request_rows: list[tuple[Any, ...]] = []
+    results: list[AppendResult | ArcoError] = []
+    sequence = last
+    for unit in units:
+        request = unit.request
+        if request is not None:
+            if request.request_id in request_ids:
+                return None
+            request_ids.add(request.request_id)
+        recorded_at_us = to_microseconds(unit.recorded_at)
+        recorded_at = from_microseconds(recorded_at_us)
+        request_id = request.request_id if request is not None else None
+        stored: list[StoredEvent] = []
+        for append in unit.appends:
+            expected = append.expected_version
+            if expected is None or versions.get(append.stream_id, expected) != expected:
+                return None
+            first_versions.setdefault(append.stream_id, expected)
+            version = expected
+            for event in append.events:
+                sequence += 1
+                version += 1
+                event_rows.append(
+                    (sequence, append.stream_id, version, event.event_type, event.payload, request_id, recorded_at_us)
+                )
+                stored.append(
+                    StoredEvent(sequence, append.stream_id, version, event.event_type, event.payload, request_id,
+                                recorded_at)
+                )
+            versions[append.stream_id] = version
+        if unit.project is not None and stored:
+            try:
+                await unit.project(detached, stored)
+            except (NeedsDatabase, ArcoError):
+                return None  # a projector that reads, or refuses its unit: the general path refuses it alone
+        if request is not None:
+            request_rows.append(
+                (request.request_id, request.method, request.body_fingerprint, request.response, recorded_at_us)
+            )
+        results.append(AppendResult(events=tuple(stored), response=request.response if request else None, replayed=False))
+    return FastBatch(
+        last, sequence, first_versions, sorted(request_ids), event_rows, detached.take_writes(), request_rows, results
+    )

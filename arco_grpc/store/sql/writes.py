@@ -4,8 +4,7 @@
 transaction flushes: the rows of each kind go out together, and a row written
 twice in one transaction is written once, with its last value. Reads flush
 first, so a projector always reads its own writes. A backend subclass says
-how its statements look (:class:`WriteStatements`), runs them (``flush``) and
-where reads go (``_connected``).
+how its statements look (:class:`WriteStatements`) and runs them (``flush``).
 """
 
 from __future__ import annotations
@@ -192,17 +191,28 @@ class WriteStatements(Generic[S]):
 Write = tuple[Any, list[tuple[Any, ...]], bool]
 
 
+class NeedsDatabase(Exception):
+    """A detached transaction (planning a fast batch) was asked to read or write: the batch takes the general path."""
+
+
+def status_keys(writes: list[Write], update_status: object) -> list[tuple[str, str]]:
+    """The (asset key, space) of every status row that ``writes`` update (``update_status``: the backend's statement)."""
+    return [(row[0], row[1]) for statement, rows, _ in writes if statement is update_status for row in rows]
+
+
 class BufferedTransaction:
     """The :class:`~arco_grpc.store.port.Transaction` of one write transaction, buffered until it flushes."""
 
     __slots__ = (
-        "_statements", "_backfills", "_identities", "_chunks", "_runs", "_starts", "_cancels", "_ends",
+        "_connection", "_statements", "_backfills", "_identities", "_chunks", "_runs", "_starts", "_cancels", "_ends",
         "_transitions", "_rounds", "_statuses", "_schedules",
     )
     # The backend's statements, named in the writes this buffer produces.
     STATEMENTS: ClassVar[WriteStatements[Any]]
 
-    def __init__(self) -> None:
+    def __init__(self, connection: Queryable | None) -> None:
+        # None: detached (planning a fast batch), refusing reads and writes with NeedsDatabase.
+        self._connection = connection
         # Catalog writes, in the order they were made.
         self._statements: list[Write] = []
         # The last row source given per backfill; rows are built when written.
@@ -221,15 +231,33 @@ class BufferedTransaction:
         self._schedules: dict[str, ScheduleRecord] = {}
 
     async def _connected(self) -> Queryable:
-        """The transaction's connection, everything buffered written (reads see it)."""
-        raise NotImplementedError
-
-    async def flush(self) -> None:
-        """Writes everything buffered.
+        """The transaction's connection, everything buffered written (reads see it).
 
         Raises:
-            DuplicateRunKey: a new run's key names a run that exists.
+            NeedsDatabase: the transaction is detached.
         """
+        if self._connection is None:
+            raise NeedsDatabase("a detached transaction cannot read")
+        await self.flush()
+        return self._connection
+
+    async def flush(self) -> None:
+        """Writes everything buffered, in order.
+
+        Raises:
+            DuplicateRunKey: a new run's key names a run that exists (or another new run's), or a run to
+                start is not QUEUED.
+            NeedsDatabase: the transaction is detached and holds writes.
+        """
+        pending = self.take_writes()
+        if not pending:
+            return
+        if self._connection is None:
+            raise NeedsDatabase("a detached transaction cannot write")
+        await self._execute(self._connection, pending)
+
+    async def _execute(self, connection: Any, pending: list[Write]) -> None:
+        """Runs ``pending`` (from :meth:`take_writes`) on ``connection``, the transaction's."""
         raise NotImplementedError
 
     # -- catalog ------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """Writing a batch of append units: the fast path in one hop, the general path in a handful of statements.
 
-The fast path (:func:`plan_fast`, :func:`commit_fast`) is for batches whose
-units name the version each stream is expected at and whose projectors only
-write: sequences, versions and rows are computed on the event loop, then one
-function on the writer thread checks that the database is where the plan
+The fast path (the shared :func:`~arco_grpc.store.sql.appending.plan_fast`, then
+:func:`commit_fast`) is for batches whose units name the version each stream is
+expected at and whose projectors only write: sequences, versions and rows are
+computed on the event loop, then one function on the writer thread checks that the database is where the plan
 assumed (last sequence, stream versions, request ids unseen) and writes it
 all in one transaction. Anything unexpected rolls back and the general path
 runs instead.
@@ -18,21 +18,18 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from arco_grpc.errors import ArcoError
-from arco_grpc.store.model import AppendResult, AppendUnit, StoredEvent, from_microseconds, to_microseconds
-from arco_grpc.store.sql.appending import SeenRequest
-from arco_grpc.store.sql.writes import INSERT_EVENT, INSERT_REQUEST, Write
+from arco_grpc.store.sql.appending import FastBatch, SeenRequest
+from arco_grpc.store.sql.writes import INSERT_EVENT, INSERT_REQUEST, status_keys
 from arco_grpc.store.sqlite._statements import Statement, execute_rows
 from arco_grpc.store.sqlite._transaction import (
+    SQLITE_WRITES,
     STATUS_VALUE,
-    NeedsDatabase,
     SqliteTransaction,
     StoredStatuses,
     execute_writes,
-    status_keys,
 )
 from arco_grpc.store.sqlite._writer import WriterConnection
 
@@ -78,6 +75,10 @@ class SqliteUnitWriter:
 
     def __init__(self, connection: WriterConnection) -> None:
         self._connection = connection
+
+    async def state(self, request_ids: list[str], streams: list[str]) -> tuple[dict[str, SeenRequest], dict[str, int], int]:
+        """The remembered requests, the streams' versions and the last sequence (a few steps: SQLite is local)."""
+        return await self.seen_requests(request_ids), await self.stream_versions(streams), await self.last_sequence()
 
     async def seen_requests(self, request_ids: list[str]) -> dict[str, SeenRequest]:
         """The remembered requests among ``request_ids``, by id (a few queries of a bounded IN list)."""
@@ -126,72 +127,6 @@ class SqliteUnitWriter:
         await self._connection.execute("RELEASE unit")
 
 
-@dataclass(frozen=True, slots=True)
-class FastBatch:
-    """A batch planned on the event loop, to be written by :func:`commit_fast`."""
-
-    expected_sequence: int
-    last_sequence: int
-    stream_versions: dict[str, int]
-    request_ids: list[str]
-    event_rows: list[tuple[Any, ...]]
-    writes: list[Write]
-    request_rows: list[tuple[Any, ...]]
-    results: list[AppendResult | ArcoError]
-
-
-async def plan_fast(units: list[AppendUnit], last: int) -> FastBatch | None:
-    """The fast plan of ``units`` after sequence ``last``, or None when the batch needs the general path."""
-    versions: dict[str, int] = {}
-    first_versions: dict[str, int] = {}
-    request_ids: set[str] = set()
-    event_rows: list[tuple[Any, ...]] = []
-    request_rows: list[tuple[Any, ...]] = []
-    results: list[AppendResult | ArcoError] = []
-    transaction = SqliteTransaction(None)
-    sequence = last
-    for unit in units:
-        request = unit.request
-        if request is not None:
-            if request.request_id in request_ids:
-                return None
-            request_ids.add(request.request_id)
-        recorded_at_us = to_microseconds(unit.recorded_at)
-        recorded_at = from_microseconds(recorded_at_us)
-        request_id = request.request_id if request is not None else None
-        stored: list[StoredEvent] = []
-        for append in unit.appends:
-            expected = append.expected_version
-            if expected is None or versions.get(append.stream_id, expected) != expected:
-                return None
-            first_versions.setdefault(append.stream_id, expected)
-            version = expected
-            for event in append.events:
-                sequence += 1
-                version += 1
-                event_rows.append(
-                    (sequence, append.stream_id, version, event.event_type, event.payload, request_id, recorded_at_us)
-                )
-                stored.append(
-                    StoredEvent(sequence, append.stream_id, version, event.event_type, event.payload, request_id,
-                                recorded_at)
-                )
-            versions[append.stream_id] = version
-        if unit.project is not None and stored:
-            try:
-                await unit.project(transaction, stored)
-            except NeedsDatabase:
-                return None
-        if request is not None:
-            request_rows.append(
-                (request.request_id, request.method, request.body_fingerprint, request.response, recorded_at_us)
-            )
-        results.append(AppendResult(events=tuple(stored), response=request.response if request else None, replayed=False))
-    return FastBatch(
-        last, sequence, first_versions, sorted(request_ids), event_rows, transaction.take_writes(), request_rows, results
-    )
-
-
 def _check(connection: sqlite3.Connection, batch: FastBatch) -> StoredStatuses | None:
     """None when the database is not where the plan assumed it (another process wrote to it); else the
     status rows the batch updates, as stored.
@@ -201,7 +136,7 @@ def _check(connection: sqlite3.Connection, batch: FastBatch) -> StoredStatuses |
     """
     streams = list(batch.stream_versions)
     ids = batch.request_ids[:_IN_BATCH]
-    statuses = status_keys(batch.writes)[:_IN_BATCH]
+    statuses = status_keys(batch.writes, SQLITE_WRITES.update_status)[:_IN_BATCH]
     checks = [_LAST_SEQUENCE_VALUE, *[f"({_STREAM_VERSION})" for _ in streams], *[STATUS_VALUE for _ in statuses]]
     if ids:
         checks.append(f"EXISTS (SELECT 1 FROM requests WHERE request_id IN ({', '.join('?' for _ in ids)}))")

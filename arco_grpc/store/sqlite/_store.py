@@ -15,9 +15,9 @@ import aiosqlite
 from arco_grpc.errors import ArcoError
 from arco_grpc.store.errors import StoreUnavailable
 from arco_grpc.store.model import AppendResult, AppendUnit
-from arco_grpc.store.sql.appending import append_units
+from arco_grpc.store.sql.appending import append_units, plan_fast
 from arco_grpc.store.sql.store import SqlEventStore
-from arco_grpc.store.sqlite._appending import SqliteUnitWriter, commit_fast, last_sequence, plan_fast
+from arco_grpc.store.sqlite._appending import SqliteUnitWriter, commit_fast, last_sequence
 from arco_grpc.store.sqlite._schema import migrate
 from arco_grpc.store.sqlite._transaction import SqliteTransaction
 from arco_grpc.store.sqlite._writer import WriterConnection
@@ -116,7 +116,7 @@ class SqliteEventStore(SqlEventStore):
             try:
                 if self._last_sequence is None:
                     self._last_sequence = await self._writer.run(last_sequence)
-                fast = await plan_fast(batch, self._last_sequence)
+                fast = await plan_fast(batch, self._last_sequence, SqliteTransaction(None))
                 if fast is not None and await self._writer.run(lambda connection: commit_fast(connection, fast)):
                     self._last_sequence = fast.last_sequence
                     return fast.results

@@ -14,7 +14,6 @@ from typing import Any
 
 from arco_grpc.store.errors import DuplicateRunKey
 from arco_grpc.store.sql import writes
-from arco_grpc.store.sql.reads import Queryable
 from arco_grpc.store.sql.writes import BufferedTransaction, Write, WriteStatements, duplicate_in
 from arco_grpc.store.sqlite._statements import Statement, execute_rows, pieces
 from arco_grpc.store.sqlite._writer import WriterConnection
@@ -61,11 +60,6 @@ STATUS_VALUE = writes.STATUS_VALUE
 StoredStatuses = dict[tuple[str, str], bytes | None]
 
 
-def status_keys(writes: list[Write]) -> list[tuple[str, str]]:
-    """The (asset key, space) of every status row that ``writes`` update."""
-    return [(row[0], row[1]) for statement, rows, _ in writes if statement is _UPDATE_STATUS for row in rows]
-
-
 def _update_statuses(connection: sqlite3.Connection, updates: list[tuple[Any, ...]], stored: StoredStatuses) -> None:
     """Applies each status update to its row as stored now (earlier updates of the batch included).
 
@@ -83,10 +77,6 @@ def _update_statuses(connection: sqlite3.Connection, updates: list[tuple[Any, ..
         current[key] = update(current[key])
     rows = [(asset_key, space, status) for (asset_key, space), status in current.items()]
     execute_rows(connection, _UPSERT_STATUS, rows)
-
-
-class NeedsDatabase(Exception):
-    """A detached transaction was asked to read: the append must take the slow path."""
 
 
 def execute_writes(connection: sqlite3.Connection, writes: list[Write], statuses: StoredStatuses | None = None) -> None:
@@ -136,29 +126,10 @@ def _duplicate_run_key(connection: sqlite3.Connection, rows: list[tuple[Any, ...
 class SqliteTransaction(BufferedTransaction):
     """The :class:`~arco_grpc.store.port.Transaction` of one SQLite write transaction (None: detached)."""
 
-    __slots__ = ("_connection",)
+    __slots__ = ()
     STATEMENTS = SQLITE_WRITES
+    _connection: WriterConnection | None
 
-    def __init__(self, connection: WriterConnection | None) -> None:
-        super().__init__()
-        self._connection = connection
-
-    async def _connected(self) -> Queryable:
-        if self._connection is None:
-            raise NeedsDatabase("a detached transaction cannot read")
-        await self.flush()
-        return self._connection
-
-    async def flush(self) -> None:
-        """Writes everything buffered, in one hop to the writer thread.
-
-        Raises:
-            DuplicateRunKey: a new run's key names a run that exists.
-            NeedsDatabase: the transaction is detached and holds writes.
-        """
-        writes = self.take_writes()
-        if not writes:
-            return
-        if self._connection is None:
-            raise NeedsDatabase("a detached transaction cannot write")
-        await self._connection.run(lambda connection: execute_writes(connection, writes))
+    async def _execute(self, connection: WriterConnection, pending: list[Write]) -> None:
+        """Runs ``pending`` in one hop to the writer thread."""
+        await connection.run(lambda raw: execute_writes(raw, pending))
