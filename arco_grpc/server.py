@@ -324,8 +324,8 @@ async def serve(
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
 
-    def on_standby() -> None:
-        print(f"standby: another server serves {db}; waiting to take over", file=out, flush=True)
+    def on_standby(database: str) -> None:
+        print(f"standby: another server serves {database}; waiting to take over", file=out, flush=True)
 
     store = await open_store(db)
     try:

@@ -96,7 +96,8 @@ async def test_a_server_whose_lock_session_ends_stops_and_the_database_can_be_se
 
 
 async def start_standby(location: str) -> asyncio.subprocess.Process:
-    """`arco serve --standby` on ``location``, once it says it waits."""
+    """`arco serve --standby` on ``location``, once it says it waits (naming the database, never a password)."""
+    location = location.replace("postgres@", "postgres:pw-never-shown@")  # the test server trusts any password
     process = await asyncio.create_subprocess_exec(
         *ARCO, "serve", "--port", "0", "--db", location, "--standby",
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
@@ -104,6 +105,7 @@ async def start_standby(location: str) -> asyncio.subprocess.Process:
     assert process.stdout is not None
     line = (await asyncio.wait_for(process.stdout.readline(), STARTUP_SECONDS)).decode()
     assert line.startswith("standby: another server serves"), line
+    assert "pw-never-shown" not in line
     return process
 
 

@@ -42,6 +42,7 @@ async def _rebuild(db: str) -> int:
 def run_admin(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Runs an admin verb; returns the exit code."""
     from arco_grpc.store import StoreUnavailable
+    from arco_grpc.store.opening import shown
 
     if args.verb == "rebuild-projections":
         if "://" not in args.db and args.db != ":memory:" and not os.path.exists(args.db):
@@ -52,6 +53,6 @@ def run_admin(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         except (OSError, ValueError, StoreUnavailable) as error:
             print(f"arco admin rebuild-projections: {error}", file=err)
             return 1
-        print(f"rebuilt every projection of {args.db} from {replayed} events", file=out)
+        print(f"rebuilt every projection of {shown(args.db)} from {replayed} events", file=out)
         return 0
     raise AssertionError(f"unhandled admin verb {args.verb!r}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from arco_grpc.store.port import EventStore
 from arco_grpc.store.postgres import PostgresEventStore
+from arco_grpc.store.postgres._connection import describe
 from arco_grpc.store.sqlite import MEMORY, SqliteEventStore
 
 _SQLITE_PREFIX = "sqlite:///"
@@ -13,6 +14,11 @@ _POSTGRES_PREFIXES = ("postgres://", "postgresql://")
 def is_postgres(location: str) -> bool:
     """Whether ``location`` is a PostgreSQL DSN."""
     return location.startswith(_POSTGRES_PREFIXES)
+
+
+def shown(location: str) -> str:
+    """``location`` as messages show it: a PostgreSQL DSN without its password."""
+    return describe(location) if is_postgres(location) else location
 
 
 def sqlite_path(location: str) -> str | None:

@@ -69,12 +69,13 @@ class ServingLock:
 
 @asynccontextmanager
 async def serving_lock(
-    location: str, *, standby_until: asyncio.Event | None = None, on_standby: Callable[[], None] | None = None
+    location: str, *, standby_until: asyncio.Event | None = None, on_standby: Callable[[str], None] | None = None
 ) -> AsyncIterator[ServingLock | None]:
     """Holds the serving lock of the database at ``location`` (opened already) while the body runs.
 
     Without ``standby_until``, another server's lock is refused at once. With it, this waits as a
-    standby until the lock is free (calling ``on_standby`` once when it starts waiting), or until
+    standby until the lock is free (calling ``on_standby`` once when it starts waiting, with the database
+    named as messages name it: a DSN without its password), or until
     ``standby_until`` is set: then the body gets None and runs without the lock.
 
     Raises:
@@ -96,7 +97,7 @@ async def _take(
     try_lock: Callable[[], Awaitable[bool]],
     database: str,
     standby_until: asyncio.Event | None,
-    on_standby: Callable[[], None] | None,
+    on_standby: Callable[[str], None] | None,
 ) -> bool:
     """Whether the lock was taken; False when the standby was told to give up first."""
     if await try_lock():
@@ -104,7 +105,7 @@ async def _take(
     if standby_until is None:
         raise _refused(database)
     if on_standby is not None:
-        on_standby()
+        on_standby(database)
     while True:
         with suppress(TimeoutError):
             await asyncio.wait_for(standby_until.wait(), STANDBY_POLL_SECONDS)
@@ -115,7 +116,7 @@ async def _take(
 
 @asynccontextmanager
 async def _file_lock(
-    path: str, standby_until: asyncio.Event | None, on_standby: Callable[[], None] | None
+    path: str, standby_until: asyncio.Event | None, on_standby: Callable[[str], None] | None
 ) -> AsyncIterator[bool]:
     lock_path = path + LOCK_SUFFIX
     try:
@@ -138,7 +139,7 @@ async def _file_lock(
 
 @asynccontextmanager
 async def _postgres_lock(
-    dsn: str, standby_until: asyncio.Event | None, on_standby: Callable[[], None] | None
+    dsn: str, standby_until: asyncio.Event | None, on_standby: Callable[[str], None] | None
 ) -> AsyncIterator[ServingLock | None]:
     database = describe(dsn)
     try:
