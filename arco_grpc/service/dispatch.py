@@ -285,6 +285,11 @@ class Dispatcher:
                 if lease is None or lease.expires_at > now:
                     continue  # ended or extended since this deadline was set
                 staging = stagings.setdefault(backfill_id, Staging.empty())
+                # Rare and worth an operator's eye: a worker died or stopped heartbeating.
+                logger.info(
+                    "lease lapsed: run %s of backfill %s (target %d, round %d, chunk %d), held by worker %s",
+                    run_id, backfill_id, lease.key.target, lease.key.round, lease.key.index, lease.worker_id,
+                )
                 book.apply(decide_expiry(book.backfill, book.chunks[lease.key]), now, None, staging)
                 lapsed += 1
         if retries_due or stagings:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import grpc
 import pytest
 
@@ -46,6 +48,22 @@ async def test_a_lapsed_lease_comes_back_as_the_next_attempt_with_a_new_run_key(
     assert [(e.payload.chunk_lease_expired.run_id, e.payload.chunk_lease_expired.will_retry) for e in expired] == [
         (first.run_id, True)
     ]
+
+
+async def test_a_lapsed_lease_is_logged_with_its_run_chunk_and_worker(
+    served_workers: Workers, caplog: pytest.LogCaptureFixture
+) -> None:
+    w = served_workers
+    backfill_id = await w.create("c-log", target("orders", WEEK))
+    [leased] = await w.lease("w1", ttl=30)
+    caplog.set_level(logging.INFO, logger="arco_grpc.service.dispatch")
+
+    assert await w.advance(30) == 1
+
+    [line] = [record.getMessage() for record in caplog.records if "lease lapsed" in record.getMessage()]
+    assert line == (
+        f"lease lapsed: run {leased.run_id} of backfill {backfill_id} (target 0, round 1, chunk 0), held by worker w1"
+    )
 
 
 async def test_when_attempts_run_out_the_chunk_fails_and_the_backfill_completes(served_workers: Workers) -> None:
