@@ -59,11 +59,19 @@ def running_server(*, durable: bool = False) -> Iterator[str]:
         return
     initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
     as_user: list[str] = []
-    directory = Path(tempfile.mkdtemp(prefix="arco-pg-"))
+    owner = None
     if os.geteuid() == 0:  # postgres refuses root: run it as its own user, in a directory it owns
-        owner = pwd.getpwnam("postgres")
-        os.chown(directory, owner.pw_uid, owner.pw_gid)
+        try:
+            owner = pwd.getpwnam("postgres")
+        except KeyError:
+            raise PostgresUnavailable(
+                f"PostgreSQL will not run as root and there is no 'postgres' user to run it as: create one, "
+                f"run the tests as another user, or set {DSN_VARIABLE}"
+            ) from None
         as_user = ["runuser", "-u", "postgres", "--"]
+    directory = Path(tempfile.mkdtemp(prefix="arco-pg-"))
+    if owner is not None:
+        os.chown(directory, owner.pw_uid, owner.pw_gid)
     data, port = directory / "data", _free_port()
     options = f"-k {directory} -p {port} -c listen_addresses=127.0.0.1"
     if not durable:
