@@ -324,7 +324,11 @@ async def serve(
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
 
+    waited = False
+
     def on_standby(database: str) -> None:
+        nonlocal waited
+        waited = True
         print(f"standby: another server serves {database}; waiting to take over", file=out, flush=True)
 
     store = await open_store(db)
@@ -333,6 +337,7 @@ async def serve(
             if lock is None:  # stopped while a standby
                 await store.close()
                 return 0
+            logger.info("%s %s", "standby took over" if waited else "serving", lock.database)
             await _serve_store(store, lock, stopping, host=host, port=port, demo_catalog=demo_catalog, grace=grace,
                                out=out)
     except BaseException:

@@ -95,13 +95,15 @@ async def test_a_server_whose_lock_session_ends_stops_and_the_database_can_be_se
     assert await second.process.wait() == 0
 
 
-async def start_standby(location: str) -> asyncio.subprocess.Process:
-    """`arco serve --standby` on ``location``, once it says it waits (naming the database, never a password)."""
+async def start_standby(location: str, log: Path) -> asyncio.subprocess.Process:
+    """`arco serve --standby` on ``location`` (its log in ``log``), once it says it waits (naming the database,
+    never a password)."""
     location = location.replace("postgres@", "postgres:pw-never-shown@")  # the test server trusts any password
-    process = await asyncio.create_subprocess_exec(
-        *ARCO, "serve", "--port", "0", "--db", location, "--standby",
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-    )
+    with open(log, "ab") as sink:
+        process = await asyncio.create_subprocess_exec(
+            *ARCO, "serve", "--port", "0", "--db", location, "--standby",
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=sink,
+        )
     assert process.stdout is not None
     line = (await asyncio.wait_for(process.stdout.readline(), STARTUP_SECONDS)).decode()
     assert line.startswith("standby: another server serves"), line
@@ -116,7 +118,7 @@ async def test_a_standby_takes_over_when_the_serving_server_dies(tmp_path: Path,
         await client.apply_static("letters", ["a", "b"])
     finally:
         await client.close()
-    standby = await start_standby(store_location)
+    standby = await start_standby(store_location, tmp_path / "standby.log")
     try:
         first.process.kill()
         await first.process.wait()
@@ -132,6 +134,7 @@ async def test_a_standby_takes_over_when_the_serving_server_dies(tmp_path: Path,
             await client.close()
         standby.send_signal(signal.SIGTERM)
         assert await standby.wait() == 0
+        assert "INFO arco_grpc.server: standby took over" in (tmp_path / "standby.log").read_text()
     finally:
         if standby.returncode is None:
             standby.kill()
@@ -141,7 +144,7 @@ async def test_a_standby_takes_over_when_the_serving_server_dies(tmp_path: Path,
 async def test_a_standby_stopped_while_it_waits_exits_without_serving(tmp_path: Path, store_location: str) -> None:
     first = await start_server(tmp_path, store_location)
     try:
-        standby = await start_standby(store_location)
+        standby = await start_standby(store_location, tmp_path / "standby.log")
         standby.send_signal(signal.SIGTERM)
         out, _ = await asyncio.wait_for(standby.communicate(), STARTUP_SECONDS)
         assert standby.returncode == 0
