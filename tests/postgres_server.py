@@ -15,12 +15,13 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.loopback import free_port
 
 DSN_VARIABLE = "ARCO_TEST_POSTGRES_DSN"
 _names = itertools.count(1)
@@ -38,12 +39,6 @@ def _binary(name: str) -> str:
             f"nor in /usr/lib/postgresql/*/bin) or set {DSN_VARIABLE} to a DSN whose user may create databases"
         )
     return found
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
@@ -72,7 +67,7 @@ def running_server(*, durable: bool = False) -> Iterator[str]:
     directory = Path(tempfile.mkdtemp(prefix="arco-pg-"))
     if owner is not None:
         os.chown(directory, owner.pw_uid, owner.pw_gid)
-    data, port = directory / "data", _free_port()
+    data, port = directory / "data", free_port()
     options = f"-k {directory} -p {port} -c listen_addresses=127.0.0.1"
     if not durable:
         options += " -c fsync=off -c full_page_writes=off"

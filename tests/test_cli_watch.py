@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +15,7 @@ import grpc
 
 from arco_grpc._gen.arco.orchestration.v1 import backfill_service_pb2 as api, backfill_service_pb2_grpc
 from arco_grpc._gen.arco.orchestration.v1 import catalog_service_pb2_grpc
+from tests.loopback import free_port
 from tests.service.backfill_helpers import CATALOG, Backfills, backfills, create, target  # noqa: F401 - fixture
 from tests.service.conftest import db_path, served, start  # noqa: F401 - fixtures
 from tests.service.watch_support import churn, event_log
@@ -83,12 +83,6 @@ async def test_json_lines_show_every_event_and_the_command_exits_at_cancel(tmp_p
     assert events == logged(log)
     assert events[-1][1] == "BackfillCancelled"
     assert lines[0]["event"]["payload"]["created"]["backfill_id"] == backfill_id
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_the_command_resumes_by_itself_across_a_server_restart(tmp_path: Path) -> None:

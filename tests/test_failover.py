@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
-import socket
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from arco_grpc._gen.arco.orchestration.v1 import backfills_pb2 as bf, run_service_pb2 as rs
+from tests.loopback import free_port
 from tests.worker.processes import (
     ARCO,
     LISTENING,
@@ -27,12 +27,6 @@ from tests.worker.processes import (
 )
 
 pytestmark = pytest.mark.backends("sqlite", "postgres")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_a_standby_finishes_a_backfill_its_serving_server_started_when_that_one_is_killed(

@@ -26,13 +26,11 @@ from arco_grpc.store.postgres._schema import APPEND_LOCK
 from arco_grpc.store.postgres._transaction import (
     LAST_SEQUENCE,
     PG_WRITES,
-    StoredStatuses,
     execute_writes,
-    new_statuses,
 )
 from arco_grpc.store.sql import writes
 from arco_grpc.store.sql.appending import FastBatch
-from arco_grpc.store.sql.writes import Write, status_keys
+from arco_grpc.store.sql.writes import StoredStatuses, Write, new_statuses, status_keys
 
 # One round trip (a simple query of two statements): the transaction, then the append lock. The lock is
 # taken by a statement of its own, so every later statement's snapshot sees all that committed before it.

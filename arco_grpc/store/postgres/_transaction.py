@@ -20,7 +20,14 @@ from arco_grpc.store.errors import DuplicateRunKey
 from arco_grpc.store.postgres._connection import PgConnection
 from arco_grpc.store.sql import writes
 from arco_grpc.store.sql.appending import SeenRequest
-from arco_grpc.store.sql.writes import BufferedTransaction, Write, WriteStatements, duplicate_in
+from arco_grpc.store.sql.writes import (
+    BufferedTransaction,
+    StoredStatuses,
+    Write,
+    WriteStatements,
+    duplicate_in,
+    new_statuses,
+)
 
 # The shared statements as they are, one row at a time (executemany pipelines the rows).
 PG_WRITES: WriteStatements[str] = WriteStatements(
@@ -48,20 +55,6 @@ _STATUSES = (
     "SELECT asset_key, space, status FROM partition_status "
     "WHERE (asset_key, space) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
 )
-
-
-# Status rows as read before the writes ran, by (asset key, space): None for no row.
-StoredStatuses = dict[tuple[str, str], bytes | None]
-
-
-def new_statuses(updates: list[tuple[Any, ...]], stored: StoredStatuses) -> list[tuple[str, str, bytes]]:
-    """The status rows ``updates`` (asset key, space, update) write over ``stored`` (which holds each row)."""
-    current = dict(stored)
-    changed: dict[tuple[str, str], bytes] = {}
-    for asset_key, space, update in updates:
-        key = (asset_key, space)
-        changed[key] = current[key] = update(current.get(key))
-    return [(*key, status) for key, status in changed.items()]
 
 
 async def execute_writes(connection: PgConnection, pending: list[Write]) -> None:

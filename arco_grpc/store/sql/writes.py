@@ -154,6 +154,19 @@ UPSERT_SCHEDULE = (
 )
 # One status row's stored bytes, as a scalar subquery (NULL: no row).
 STATUS_VALUE = "(SELECT status FROM partition_status WHERE asset_key = ? AND space = ?)"
+# Status rows as read before the writes ran, by (asset key, space): None for no row.
+StoredStatuses = dict[tuple[str, str], bytes | None]
+
+
+def new_statuses(updates: list[tuple[Any, ...]], stored: StoredStatuses) -> list[tuple[str, str, bytes]]:
+    """The status rows ``updates`` (asset key, space, update) write over ``stored`` (which holds each row),
+    each update applied to the row as the earlier ones of the batch left it."""
+    current = dict(stored)
+    changed: dict[tuple[str, str], bytes] = {}
+    for asset_key, space, update in updates:
+        key = (asset_key, space)
+        changed[key] = current[key] = update(current.get(key))
+    return [(*key, status) for key, status in changed.items()]
 UPSERT_STATUS = (
     "INSERT INTO partition_status (asset_key, space, status) VALUES (?, ?, ?) "
     "ON CONFLICT (asset_key, space) DO UPDATE SET status = excluded.status"

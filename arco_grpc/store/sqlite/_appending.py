@@ -22,13 +22,12 @@ from typing import Any
 
 from arco_grpc.errors import ArcoError
 from arco_grpc.store.sql.appending import FastBatch, SeenRequest
-from arco_grpc.store.sql.writes import INSERT_EVENT, INSERT_REQUEST, status_keys
+from arco_grpc.store.sql.writes import INSERT_EVENT, INSERT_REQUEST, StoredStatuses, status_keys
 from arco_grpc.store.sqlite._statements import Statement, execute_rows
 from arco_grpc.store.sqlite._transaction import (
     SQLITE_WRITES,
     STATUS_VALUE,
     SqliteTransaction,
-    StoredStatuses,
     execute_writes,
 )
 from arco_grpc.store.sqlite._writer import WriterConnection

@@ -14,7 +14,14 @@ from typing import Any
 
 from arco_grpc.store.errors import DuplicateRunKey
 from arco_grpc.store.sql import writes
-from arco_grpc.store.sql.writes import BufferedTransaction, Write, WriteStatements, duplicate_in
+from arco_grpc.store.sql.writes import (
+    BufferedTransaction,
+    StoredStatuses,
+    Write,
+    WriteStatements,
+    duplicate_in,
+    new_statuses,
+)
 from arco_grpc.store.sqlite._statements import Statement, execute_rows, pieces
 from arco_grpc.store.sqlite._writer import WriterConnection
 
@@ -56,8 +63,6 @@ _UPSERT_STATUS = Statement.values(writes.UPSERT_STATUS)
 
 # One status row's stored bytes, as a scalar subquery (NULL: no row).
 STATUS_VALUE = writes.STATUS_VALUE
-# Status rows as read before the writes ran, by (asset key, space): None for no row.
-StoredStatuses = dict[tuple[str, str], bytes | None]
 
 
 def _update_statuses(connection: sqlite3.Connection, updates: list[tuple[Any, ...]], stored: StoredStatuses) -> None:
@@ -65,18 +70,12 @@ def _update_statuses(connection: sqlite3.Connection, updates: list[tuple[Any, ..
 
     ``stored`` holds rows the caller read already (in its own query, saving a step here).
     """
-    current: dict[tuple[str, str], bytes | None] = {}
-    for asset_key, space, update in updates:
-        key = (asset_key, space)
-        if key not in current:
-            if key in stored:
-                current[key] = stored[key]
-            else:
-                found = connection.execute(f"SELECT {STATUS_VALUE}", key).fetchone()[0]
-                current[key] = None if found is None else bytes(found)
-        current[key] = update(current[key])
-    rows = [(asset_key, space, status) for (asset_key, space), status in current.items()]
-    execute_rows(connection, _UPSERT_STATUS, rows)
+    known = dict(stored)
+    for asset_key, space, _ in updates:
+        if (asset_key, space) not in known:
+            found = connection.execute(f"SELECT {STATUS_VALUE}", (asset_key, space)).fetchone()[0]
+            known[(asset_key, space)] = None if found is None else bytes(found)
+    execute_rows(connection, _UPSERT_STATUS, new_statuses(updates, known))
 
 
 def execute_writes(connection: sqlite3.Connection, writes: list[Write], statuses: StoredStatuses | None = None) -> None:
